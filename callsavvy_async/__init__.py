@@ -1,5 +1,6 @@
 """Async SDK, bulk sender and webhook toolkit for the Callsavvy API."""
 
+from callsavvy_async._client import AsyncCallsavvy
 from callsavvy_async._errors import (
     APIConnectionError,
     APIError,
@@ -13,17 +14,50 @@ from callsavvy_async._errors import (
     UnexpectedResponseError,
 )
 from callsavvy_async._version import __version__
+from callsavvy_async.models import (
+    AccountSummary,
+    Agent,
+    Call,
+    Category,
+    Chat,
+    Contact,
+    ContactGroup,
+    CreatedTicket,
+    Department,
+    Meeting,
+    MessengerChat,
+    SendResult,
+    Ticket,
+    TicketMessage,
+    TicketReply,
+)
 
 __all__ = [
     "APIConnectionError",
     "APIError",
     "APITimeoutError",
+    "AccountSummary",
+    "Agent",
+    "AsyncCallsavvy",
     "AuthenticationError",
+    "Call",
     "CallsavvyError",
+    "Category",
+    "Chat",
+    "Contact",
+    "ContactGroup",
+    "CreatedTicket",
+    "Department",
     "InvalidRequestError",
+    "Meeting",
+    "MessengerChat",
     "OutcomeUnknownError",
     "RateLimitError",
+    "SendResult",
     "ServerError",
+    "Ticket",
+    "TicketMessage",
+    "TicketReply",
     "UnexpectedResponseError",
     "__version__",
 ]

@@ -130,13 +130,13 @@ def _has_extra(cls: Any) -> bool:
 def _model_hook(cls: Any) -> Callable[[Any, Any], Any]:
     """Structure a model from a JSON object, keeping unknown keys in its `extra` mapping."""
     known = frozenset(a.name for a in attrs.fields(cls)) - {EXTRA_FIELD}
-    structure_known = make_dict_structure_fn(
-        cls, converter, **{EXTRA_FIELD: override(omit=True)}
-    )
+    structure_known = make_dict_structure_fn(cls, converter, extra=override(omit=True))
 
     def structure_model(value: Any, _: Any) -> Any:
         if not isinstance(value, Mapping):
-            raise TypeError(f"expected a JSON object for {cls.__name__}, got {type(value).__name__}")
+            raise TypeError(
+                f"expected a JSON object for {cls.__name__}, got {type(value).__name__}"
+            )
         obj = structure_known(value, cls)
         if not known.issuperset(value):
             object.__setattr__(obj, EXTRA_FIELD, {k: v for k, v in value.items() if k not in known})

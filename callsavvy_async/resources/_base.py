@@ -1,0 +1,75 @@
+"""What every resource module shares: the client handle and argument checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import TYPE_CHECKING, Any
+
+from callsavvy_async._errors import InvalidRequestError
+
+if TYPE_CHECKING:
+    from callsavvy_async._client import AsyncCallsavvy
+
+__all__ = ["Period", "Resource", "compact", "format_period", "format_timestamp", "required"]
+
+Period = dt.date | dt.datetime | str
+_PERIOD = re.compile(r"\d{4}-\d{2}(-\d{2}( \d{2}:\d{2}:\d{2})?)?")
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+class Resource:
+    """One API area, bound to the client whose pipeline it calls."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: AsyncCallsavvy) -> None:
+        self._client = client
+
+
+def compact(**fields: Any) -> dict[str, Any]:
+    """The request body: optional arguments left as None are omitted, never sent as null."""
+    return {name: value for name, value in fields.items() if value is not None}
+
+
+def required(name: str, value: object) -> str:
+    """`value` as a non-empty string, or InvalidRequestError naming the argument."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequestError(f"{name} is required and must be a non-empty string")
+    return value
+
+
+def optional(name: str, value: object) -> str | None:
+    return None if value is None else required(name, value)
+
+
+def format_timestamp(value: dt.datetime) -> str:
+    return value.strftime(TIMESTAMP_FORMAT)
+
+
+def format_period(value: Period | None, *, date_only: bool = False) -> str | None:
+    """A date, datetime, "YYYY-MM", "YYYY-MM-DD" (or "YYYY-MM-DD HH:MM:SS") as the API's
+    `datetime` filter; with `date_only` a time part is dropped (listMeetings)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d" if date_only else TIMESTAMP_FORMAT)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str) and _PERIOD.fullmatch(value.strip()):
+        text = value.strip()
+        _check_calendar(text)
+        return text[:10] if date_only else text
+    raise InvalidRequestError(
+        f"period must be a date, a datetime, 'YYYY-MM' or 'YYYY-MM-DD', got {value!r}"
+    )
+
+
+def _check_calendar(text: str) -> None:
+    formats = {7: "%Y-%m", 10: "%Y-%m-%d", 19: TIMESTAMP_FORMAT}
+    try:
+        dt.datetime.strptime(text, formats[len(text)])
+    except ValueError:
+        raise InvalidRequestError(f"period {text!r} is not a real date") from None
