@@ -1,0 +1,222 @@
+"""Construction, keys, pooling, closing, secrets and logging."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import anyio
+import httpx
+import pytest
+import respx
+
+from callsavvy_async import (
+    APIError,
+    AsyncCallsavvy,
+    InvalidRequestError,
+    OutcomeUnknownError,
+    __version__,
+)
+from tests import payloads as p
+
+SECRET = "sk-very-secret-private-key-123"
+
+
+@pytest.fixture
+def api() -> Iterator[respx.MockRouter]:
+    with respx.mock(assert_all_called=False) as router:
+        yield router
+
+
+@pytest.fixture
+def no_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("CALLSAVVY_PUBLIC_KEY", "CALLSAVVY_PRIVATE_KEY", "CALLSAVVY_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.mark.usefixtures("no_env")
+def test_missing_keys_fail_at_construction_naming_the_variables() -> None:
+    with pytest.raises(InvalidRequestError) as info:
+        AsyncCallsavvy()
+    message = str(info.value)
+    assert "CALLSAVVY_PUBLIC_KEY" in message
+    assert "CALLSAVVY_PRIVATE_KEY" in message
+
+
+@pytest.mark.usefixtures("no_env")
+def test_missing_private_key_only_is_named() -> None:
+    with pytest.raises(InvalidRequestError, match="missing private_key"):
+        AsyncCallsavvy(public_key="pk")
+
+
+@pytest.mark.anyio
+async def test_keys_and_base_url_from_environment(
+    monkeypatch: pytest.MonkeyPatch, api: respx.MockRouter
+) -> None:
+    monkeypatch.setenv("CALLSAVVY_PUBLIC_KEY", "env-pk")
+    monkeypatch.setenv("CALLSAVVY_PRIVATE_KEY", "env-sk")
+    monkeypatch.setenv("CALLSAVVY_BASE_URL", "https://staging.example.com/v1/")
+    route = api.post("https://staging.example.com/v1/getSummary").respond(
+        json=p.envelope("getSummary", p.SUMMARY)
+    )
+    async with AsyncCallsavvy() as cs:
+        assert cs.base_url == "https://staging.example.com/v1"
+        await cs.account.summary()
+    headers = route.calls.last.request.headers
+    assert (headers["public-key"], headers["private-key"]) == ("env-pk", "env-sk")
+
+
+@pytest.mark.usefixtures("no_env")
+def test_explicit_arguments_beat_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CALLSAVVY_BASE_URL", "https://env.example.com")
+    cs = AsyncCallsavvy(public_key="pk", private_key="sk", base_url="https://arg.example.com")
+    assert cs.base_url == "https://arg.example.com"
+    assert cs.max_retries == 2
+
+
+def test_default_base_url() -> None:
+    cs = AsyncCallsavvy(public_key="pk", private_key="sk", base_url=None)
+    assert cs.base_url.startswith("https://")
+
+
+@pytest.mark.parametrize("kwargs", [{"max_retries": -1}, {"max_connections": 0}])
+def test_bad_settings_are_rejected(kwargs: dict[str, int]) -> None:
+    with pytest.raises(InvalidRequestError):
+        AsyncCallsavvy(public_key="pk", private_key="sk", **kwargs)
+
+
+@pytest.mark.anyio
+async def test_own_pool_uses_max_connections() -> None:
+    cs = AsyncCallsavvy(public_key="pk", private_key="sk", max_connections=7)
+    pool = cs._http._transport._pool  # type: ignore[attr-defined]
+    assert pool._max_connections == 7
+    assert pool._max_keepalive_connections == 7
+    await cs.aclose()
+    assert cs._http.is_closed
+
+
+@pytest.mark.anyio
+async def test_user_http_client_is_used_and_not_closed(api: respx.MockRouter) -> None:
+    route = api.post("https://api.getcallsavvy.com/v1/getAgents").respond(
+        json=p.envelope("getAgents", p.AGENTS)
+    )
+    http = httpx.AsyncClient(headers={"X-Trace": "abc"})
+    async with AsyncCallsavvy(public_key="pk", private_key=SECRET, http_client=http) as cs:
+        await cs.agents.list()
+    assert not http.is_closed
+    request = route.calls.last.request
+    assert request.headers["x-trace"] == "abc"
+    assert request.headers["private-key"] == SECRET
+    assert request.headers["content-type"] == "application/json"
+    await http.aclose()
+
+
+@pytest.mark.anyio
+async def test_with_options_shares_the_pool_and_closing_it_keeps_pool_open() -> None:
+    cs = AsyncCallsavvy(public_key="pk", private_key="sk", timeout=30)
+    fast = cs.with_options(timeout=1.5, max_retries=0)
+    assert fast._http is cs._http
+    assert (fast.timeout, fast.max_retries) == (1.5, 0)
+    assert (cs.timeout, cs.max_retries) == (30, 2)
+    await fast.aclose()
+    assert not cs._http.is_closed
+    await cs.aclose()
+    assert cs._http.is_closed
+
+
+@pytest.mark.anyio
+async def test_timeout_is_passed_per_request(api: respx.MockRouter) -> None:
+    route = api.post("https://api.getcallsavvy.com/v1/getSummary").respond(
+        json=p.envelope("getSummary", p.SUMMARY)
+    )
+    async with AsyncCallsavvy(public_key="pk", private_key="sk") as cs:
+        await cs.with_options(timeout=2.5).account.summary()
+    assert route.calls.last.request.extensions["timeout"]["read"] == 2.5
+
+
+def test_user_agent_names_package_and_version() -> None:
+    cs = AsyncCallsavvy(public_key="pk", private_key="sk")
+    assert cs._http.headers["user-agent"].startswith(f"callsavvy-async/{__version__}")
+
+
+def test_private_key_not_in_repr_or_str() -> None:
+    cs = AsyncCallsavvy(public_key="pk", private_key=SECRET)
+    assert SECRET not in repr(cs)
+    assert SECRET not in str(cs)
+    assert SECRET not in repr(cs.sms)
+
+
+@pytest.mark.anyio
+async def test_private_key_never_in_errors_or_logs(
+    api: respx.MockRouter, caplog: pytest.LogCaptureFixture
+) -> None:
+    api.post("https://api.getcallsavvy.com/v1/getSummary").respond(
+        json=p.error_envelope("getSummary", "Invalid API credentials")
+    )
+    api.post("https://api.getcallsavvy.com/v1/sendSMS").mock(side_effect=httpx.ReadTimeout("slow"))
+    caplog.set_level(logging.DEBUG, logger="callsavvy_async")
+    errors: list[BaseException] = []
+    async with AsyncCallsavvy(public_key="pk", private_key=SECRET) as cs:
+        for call in (cs.account.summary(), cs.sms.send("+447989987123", "secret message body")):
+            try:
+                await call
+            except (APIError, OutcomeUnknownError) as exc:
+                errors.append(exc)
+    assert len(errors) == 2
+    for error in errors:
+        assert SECRET not in str(error)
+        assert SECRET not in repr(error)
+    assert caplog.records, "DEBUG logging should describe the requests"
+    assert SECRET not in caplog.text
+    assert "secret message body" not in caplog.text
+    assert "getSummary" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_debug_log_records_resource_status_and_retry(
+    api: respx.MockRouter, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callsavvy_async import _retry
+
+    async def no_sleep(delay: float) -> None:
+        return None
+
+    monkeypatch.setattr(_retry, "sleep", no_sleep)
+    route = api.post("https://api.getcallsavvy.com/v1/getAgents")
+    route.side_effect = [httpx.Response(503), httpx.Response(200, json=p.envelope("getAgents", []))]
+    caplog.set_level(logging.DEBUG, logger="callsavvy_async")
+    async with AsyncCallsavvy(public_key="pk", private_key="sk") as cs:
+        await cs.agents.list()
+    assert "getAgents -> HTTP 503" in caplog.text
+    assert "retry 1 after HTTP 503" in caplog.text
+
+
+@pytest.mark.anyio
+async def test_200_concurrent_calls_on_one_client() -> None:
+    in_flight = 0
+    peak = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await anyio.sleep(0.01)
+        in_flight -= 1
+        ticket_id = request.read().decode()
+        return httpx.Response(200, json=p.envelope("getTicket", [{"conversation_id": ticket_id}]))
+
+    http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    results: dict[int, str] = {}
+    async with AsyncCallsavvy(public_key="pk", private_key="sk", http_client=http) as cs:
+
+        async def one(i: int) -> None:
+            [message] = await cs.tickets.conversation(f"t{i}")
+            results[i] = message.conversation_id
+
+        async with anyio.create_task_group() as tg:
+            for i in range(200):
+                tg.start_soon(one, i)
+    await http.aclose()
+    assert len(results) == 200
+    assert all(results[i] == f'{{"ticket_id":"t{i}"}}' for i in range(200))
+    assert peak > 50
