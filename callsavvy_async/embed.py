@@ -1,9 +1,9 @@
 """HTML snippets for the five embeddable Callsavvy widgets.
 
 Each builder returns the markup from the vendor's integration guide with the public key,
-department and theme filled in. Every value is URL-quoted where it goes into the script
-address and HTML-escaped where it goes into an attribute, so no input can break out of
-the snippet.
+department and theme filled in. Values in the script address are percent-encoded (script
+text is not HTML-decoded, so no entities there) and values in attributes are HTML-escaped,
+so no input can break out of the snippet.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def _loader(widget: str, public_key: str, query: str) -> str:
     if not public_key or not public_key.strip():
         raise ValueError("public_key is required")
     src = f"{PLUGIN_BASE_URL}/{widget}/{quote(public_key.strip(), safe='')}?p&{query}"
-    return _LOADER.format(src=html.escape(src, quote=True))
+    return _LOADER.format(src=src)
 
 
 def _attribute(name: str, value: str | None) -> str:

@@ -1,0 +1,1 @@
+"""The `callsavvy` command line (Typer and Rich, from the `cli` extra)."""
