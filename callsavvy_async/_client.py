@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import platform
@@ -15,6 +16,7 @@ import httpx
 
 from callsavvy_async import _retry
 from callsavvy_async._convert import converter
+from callsavvy_async._dispatch import ClientDispatch, Dispatch, TransportDispatch, environment_proxy
 from callsavvy_async._errors import (
     APIConnectionError,
     APIError,
@@ -96,6 +98,7 @@ class AsyncCallsavvy:
         max_retries: int = 2,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
         http_client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         public_key = public_key or os.environ.get("CALLSAVVY_PUBLIC_KEY")
         private_key = private_key or os.environ.get("CALLSAVVY_PRIVATE_KEY")
@@ -111,6 +114,8 @@ class AsyncCallsavvy:
             )
         if max_retries < 0:
             raise InvalidRequestError("max_retries must be 0 or more")
+        if http_client is not None and transport is not None:
+            raise InvalidRequestError("pass http_client or transport, not both")
         if max_connections < 1:
             raise InvalidRequestError("max_connections must be at least 1")
         base_url = (base_url or os.environ.get("CALLSAVVY_BASE_URL") or DEFAULT_BASE_URL).rstrip(
@@ -123,13 +128,12 @@ class AsyncCallsavvy:
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }
-        owns_http = http_client is None
-        if http_client is None:
-            http_client = _build_http_client(headers, timeout, max_connections)
+        dispatch = _build_dispatch(
+            http_client, transport, headers, timeout, max_connections, base_url
+        )
         self._configure(
-            http=http_client,
-            owns_http=owns_http,
-            headers=None if owns_http else headers,
+            dispatch=dispatch,
+            owns_dispatch=True,
             base_url=base_url,
             timeout=timeout,
             retry_policy=RetryPolicy(max_retries=max_retries),
@@ -139,19 +143,21 @@ class AsyncCallsavvy:
     def _configure(
         self,
         *,
-        http: httpx.AsyncClient,
-        owns_http: bool,
-        headers: dict[str, str] | None,
+        dispatch: Dispatch,
+        owns_dispatch: bool,
         base_url: str,
         timeout: float | httpx.Timeout | None,
         retry_policy: RetryPolicy,
         max_connections: int,
     ) -> None:
-        self._http = http
-        self._owns_http = owns_http
-        self._request_headers = headers
+        self._dispatch = dispatch
+        self._owns_dispatch = owns_dispatch
         self._base_url = base_url
+        self._urls: dict[str, httpx.URL] = {}
         self._timeout = timeout
+        self._request_timeout = (
+            timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        )
         self._retry_policy = retry_policy
         self._max_connections = max_connections
         self.account = Account(self)
@@ -200,9 +206,8 @@ class AsyncCallsavvy:
             raise InvalidRequestError("max_retries must be 0 or more")
         clone = object.__new__(AsyncCallsavvy)
         clone._configure(
-            http=self._http,
-            owns_http=False,
-            headers=self._request_headers,
+            dispatch=self._dispatch,
+            owns_dispatch=False,
             base_url=self._base_url,
             timeout=self._timeout if timeout is _UNSET else timeout,
             retry_policy=self._retry_policy
@@ -214,8 +219,8 @@ class AsyncCallsavvy:
 
     async def aclose(self) -> None:
         """Close the connection pool, unless it belongs to a user-supplied http_client."""
-        if self._owns_http:
-            await self._http.aclose()
+        if self._owns_dispatch:
+            await self._dispatch.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -248,15 +253,14 @@ class AsyncCallsavvy:
 
     async def _post(self, resource: str, body: Mapping[str, Any], *, write: bool) -> Any:
         """Send one request with the retry policy; return the envelope's data."""
-        url = f"{self._base_url}/{resource}"
+        url = self._url(resource)
+        content = _encode_json(body)
         policy = self._retry_policy
         attempt = 0
         while True:
             started = time.perf_counter()
             try:
-                response = await self._http.post(
-                    url, json=body, headers=self._request_headers, timeout=self._timeout
-                )
+                response = await self._dispatch.send(url, content, self._request_timeout)
             except httpx.RequestError as exc:
                 if attempt < policy.max_retries and policy.should_retry_exception(exc, write=write):
                     await self._backoff(resource, attempt, type(exc).__name__)
@@ -286,6 +290,12 @@ class AsyncCallsavvy:
                     ) from error
                 raise
 
+    def _url(self, resource: str) -> httpx.URL:
+        url = self._urls.get(resource)
+        if url is None:
+            url = self._urls[resource] = httpx.URL(f"{self._base_url}/{resource}")
+        return url
+
     async def _backoff(
         self, resource: str, attempt: int, cause: str, error: APIError | None = None
     ) -> None:
@@ -294,15 +304,32 @@ class AsyncCallsavvy:
         await _retry.sleep(delay)
 
 
-def _build_http_client(
-    headers: dict[str, str], timeout: float | httpx.Timeout | None, max_connections: int
-) -> httpx.AsyncClient:
+def _encode_json(body: Mapping[str, Any]) -> bytes:
+    """The request body as compact UTF-8 JSON, as httpx's `json=` would encode it."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def _build_dispatch(
+    http_client: httpx.AsyncClient | None,
+    transport: httpx.AsyncBaseTransport | None,
+    headers: dict[str, str],
+    timeout: float | httpx.Timeout | None,
+    max_connections: int,
+    base_url: str,
+) -> Dispatch:
+    """A user's client as given; else our own pool, through an AsyncClient only when an
+    environment proxy must be honoured."""
+    if http_client is not None:
+        return ClientDispatch(http_client, headers, owned=False)
     limits = httpx.Limits(
         max_connections=max_connections,
         max_keepalive_connections=max_connections,
         keepalive_expiry=30.0,
     )
-    return httpx.AsyncClient(headers=headers, timeout=timeout, limits=limits)
+    if transport is None and environment_proxy(base_url):
+        client = httpx.AsyncClient(headers=headers, timeout=timeout, limits=limits)
+        return ClientDispatch(client, {}, owned=True)
+    return TransportDispatch(transport or httpx.AsyncHTTPTransport(limits=limits), headers)
 
 
 def _transport_failure(

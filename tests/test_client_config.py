@@ -88,11 +88,12 @@ def test_bad_settings_are_rejected(kwargs: dict[str, int]) -> None:
 @pytest.mark.anyio
 async def test_own_pool_uses_max_connections() -> None:
     cs = AsyncCallsavvy(public_key="pk", private_key="sk", max_connections=7)
-    pool = cs._http._transport._pool  # type: ignore[attr-defined]
+    assert cs.max_connections == 7
+    pool = cs._dispatch.transport._pool  # type: ignore[attr-defined]
     assert pool._max_connections == 7
     assert pool._max_keepalive_connections == 7
     await cs.aclose()
-    assert cs._http.is_closed
+    assert pool.connections == []
 
 
 @pytest.mark.anyio
@@ -113,15 +114,23 @@ async def test_user_http_client_is_used_and_not_closed(api: respx.MockRouter) ->
 
 @pytest.mark.anyio
 async def test_with_options_shares_the_pool_and_closing_it_keeps_pool_open() -> None:
-    cs = AsyncCallsavvy(public_key="pk", private_key="sk", timeout=30)
+    closed: list[bool] = []
+
+    class Transport(httpx.MockTransport):
+        async def aclose(self) -> None:
+            closed.append(True)
+
+    transport = Transport(lambda request: httpx.Response(200, json=p.envelope("getAgents", [])))
+    cs = AsyncCallsavvy(public_key="pk", private_key="sk", timeout=30, transport=transport)
     fast = cs.with_options(timeout=1.5, max_retries=0)
-    assert fast._http is cs._http
+    assert fast._dispatch is cs._dispatch
     assert (fast.timeout, fast.max_retries) == (1.5, 0)
     assert (cs.timeout, cs.max_retries) == (30, 2)
+    assert await fast.agents.list() == []
     await fast.aclose()
-    assert not cs._http.is_closed
+    assert closed == []
     await cs.aclose()
-    assert cs._http.is_closed
+    assert closed == [True]
 
 
 @pytest.mark.anyio
@@ -134,9 +143,55 @@ async def test_timeout_is_passed_per_request(api: respx.MockRouter) -> None:
     assert route.calls.last.request.extensions["timeout"]["read"] == 2.5
 
 
-def test_user_agent_names_package_and_version() -> None:
+@pytest.mark.anyio
+async def test_user_agent_names_package_and_version(api: respx.MockRouter) -> None:
+    route = api.post("https://api.getcallsavvy.com/v1/getAgents").respond(
+        json=p.envelope("getAgents", [])
+    )
+    async with AsyncCallsavvy(public_key="pk", private_key="sk") as cs:
+        await cs.agents.list()
+    agent = route.calls.last.request.headers["user-agent"]
+    assert agent.startswith(f"callsavvy-async/{__version__} httpx/")
+
+
+@pytest.mark.anyio
+async def test_custom_transport_is_used_directly() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=p.envelope("getSummary", p.SUMMARY))
+
+    transport = httpx.MockTransport(handler)
+    async with AsyncCallsavvy(public_key="pk", private_key="sk", transport=transport) as cs:
+        summary = await cs.account.summary()
+    assert summary.sms_balance == 980
+    assert seen[0].headers["public-key"] == "pk"
+    assert seen[0].extensions["timeout"]["connect"] == 10.0
+
+
+def test_http_client_and_transport_are_exclusive() -> None:
+    with pytest.raises(InvalidRequestError, match="not both"):
+        AsyncCallsavvy(
+            public_key="pk",
+            private_key="sk",
+            http_client=httpx.AsyncClient(),
+            transport=httpx.MockTransport(lambda r: httpx.Response(200)),
+        )
+
+
+@pytest.mark.anyio
+async def test_environment_proxy_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
+    from callsavvy_async._dispatch import ClientDispatch
+
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
     cs = AsyncCallsavvy(public_key="pk", private_key="sk")
-    assert cs._http.headers["user-agent"].startswith(f"callsavvy-async/{__version__}")
+    assert isinstance(cs._dispatch, ClientDispatch)
+    assert cs._dispatch.client.headers["private-key"] == "sk"
+    await cs.aclose()
+    assert cs._dispatch.client.is_closed
 
 
 def test_private_key_not_in_repr_or_str() -> None:

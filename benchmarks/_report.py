@@ -1,0 +1,40 @@
+"""Rows of a benchmark table and how they print: measure, ours, baseline, ratio, target."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from typing import Any
+
+Row = dict[str, Any]
+
+
+def row(measure: str, ours: float, baseline: float, target: str, *, unit: str = "") -> Row:
+    """A row comparing `ours` to `baseline`; `target` is "<= x" or ">= x" on the ratio."""
+    ratio = ours / baseline if baseline else float("inf")
+    bound = float(target.split()[-1])
+    passed = ratio <= bound if target.startswith("<=") else ratio >= bound
+    return {
+        "measure": measure,
+        "ours": f"{ours:.3g}{unit}",
+        "baseline": f"{baseline:.3g}{unit}",
+        "ratio": round(ratio, 3),
+        "target": target,
+        "passed": passed,
+    }
+
+
+def median(values: Iterable[float]) -> float:
+    return statistics.median(list(values))
+
+
+def print_table(rows: list[Row], title: str = "") -> None:
+    columns = ["measure", "ours", "baseline", "ratio", "target", "passed"]
+    cells = [[str(r[c]) if c != "passed" else ("pass" if r[c] else "FAIL") for c in columns] for r in rows]
+    widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
+    if title:
+        print(title)
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    print("  ".join("-" * w for w in widths))
+    for line in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(line, widths, strict=True)))
