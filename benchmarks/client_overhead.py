@@ -3,7 +3,8 @@
 All three run over the same `httpx.MockTransport`, so only the client-side pipeline is
 measured: building the request, handing it to the transport, checking the envelope and
 decoding the answer. Ours is the default configuration (our own pool, driven directly);
-the baseline is `httpx.AsyncClient.post()` plus `.json()`. Variants are interleaved round by round; medians are reported.
+the baseline is `httpx.AsyncClient.post()` plus `.json()`. Variants are interleaved round
+by round; medians are reported.
 Targets: at most 1.2x raw httpx, at most a third of the openai SDK's cost.
 
     python benchmarks/client_overhead.py [--quick]
@@ -118,7 +119,7 @@ async def _measure(calls: int, rounds: int) -> dict[str, dict[str, list[float]]]
     samples: dict[str, dict[str, list[float]]] = {
         name: {"summary": [], "send": []} for name in variants
     }
-    for name, pair in variants.items():
+    for pair in variants.values():
         for call in pair.values():
             await _cpu_per_call(call, max(calls // 10, 10))
     for _ in range(rounds):
@@ -139,7 +140,9 @@ def run(quick: bool = False) -> list[Row]:
         rows.append(row(f"CPU/call {label} vs raw httpx", ours, raw, "<= 1.2", unit=" us"))
         if "openai" in samples:
             reference = median(samples["openai"][operation])
-            rows.append(row(f"CPU/call {label} vs openai SDK", ours, reference, "<= 0.333", unit=" us"))
+            rows.append(
+                row(f"CPU/call {label} vs openai SDK", ours, reference, "<= 0.333", unit=" us")
+            )
     return rows
 
 
