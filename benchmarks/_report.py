@@ -30,7 +30,10 @@ def median(values: Iterable[float]) -> float:
 
 def print_table(rows: list[Row], title: str = "") -> None:
     columns = ["measure", "ours", "baseline", "ratio", "target", "passed"]
-    cells = [[str(r[c]) if c != "passed" else ("pass" if r[c] else "FAIL") for c in columns] for r in rows]
+    cells = [
+        [str(r[c]) if c != "passed" else ("pass" if r[c] else "FAIL") for c in columns]
+        for r in rows
+    ]
     widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
     if title:
         print(title)
