@@ -1,13 +1,26 @@
-"""Phone numbers: normalisation to E.164 and the recipient lists of single sends."""
+"""Phone numbers: normalisation to E.164, recipient lists of single sends, and the lazy
+recipient sources of bulk sends."""
 
 from __future__ import annotations
 
+import csv
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+
+import anyio
+import attrs
 
 from callsavvy_async._errors import InvalidRequestError
 
-__all__ = ["InvalidNumberError", "normalise_number", "recipient_list"]
+__all__ = [
+    "InvalidNumberError",
+    "Source",
+    "iter_recipients",
+    "normalise_number",
+    "recipient_list",
+    "strict_normaliser",
+]
 
 _SEPARATORS = str.maketrans("", "", " \t-.()[]/\u00a0")
 _E164 = re.compile(r"\+[1-9][0-9]{7,14}")
@@ -50,3 +63,97 @@ def recipient_list(recipients: str | Iterable[str]) -> list[str]:
     if not numbers:
         raise InvalidRequestError("recipients: at least one recipient is required")
     return list(numbers)
+
+
+Source = str | os.PathLike[str] | Iterable[str] | AsyncIterable[str]
+"""Recipients of a bulk send: a comma-separated string, a CSV or text file path, or an
+(async) iterable of numbers."""
+
+CSV_COLUMNS = ("phone", "number", "recipient")
+_READ_ROWS = 2048
+
+
+def strict_normaliser() -> Callable[[str], str]:
+    """A normaliser that also checks numbers against phonenumbers' metadata (opt-in)."""
+    try:
+        import phonenumbers
+    except ModuleNotFoundError:
+        raise InvalidRequestError(
+            "strict_numbers=True needs the phonenumbers extra: "
+            "pip install 'callsavvy-async[phonenumbers]'"
+        ) from None
+
+    def normalise_strictly(raw: str) -> str:
+        number = normalise_number(raw)
+        try:
+            parsed = phonenumbers.parse(number, None)
+        except phonenumbers.NumberParseException:
+            raise InvalidNumberError(raw, "not a phone number") from None
+        if not phonenumbers.is_valid_number(parsed):
+            raise InvalidNumberError(raw, "not a valid number for its country")
+        return number
+
+    return normalise_strictly
+
+
+async def iter_recipients(source: Source) -> AsyncIterator[str]:
+    """Yield the raw recipients of `source` one by one, reading files and iterables lazily."""
+    if isinstance(source, str):
+        for item in source.split(","):
+            if item.strip():
+                yield item
+    elif isinstance(source, os.PathLike):
+        async for item in _iter_file(os.fspath(source)):
+            yield item
+    elif isinstance(source, AsyncIterable):
+        async for item in source:
+            yield item
+    else:
+        for item in source:
+            yield item
+
+
+async def _iter_file(path: str) -> AsyncIterator[str]:
+    """Rows of a CSV (column phone, number or recipient, else the first) or a text file
+    with one number per line, read in a worker thread a few thousand rows at a time."""
+    handle = await anyio.to_thread.run_sync(lambda: open(path, newline="", encoding="utf-8-sig"))  # noqa: SIM115
+    try:
+        reader = csv.reader(handle)
+        column = await anyio.to_thread.run_sync(_pick_column, reader)
+        pending = column.first_row
+        while True:
+            for row in pending:
+                if column.index < len(row) and row[column.index].strip():
+                    yield row[column.index]
+            pending = await anyio.to_thread.run_sync(_read_rows, reader)
+            if not pending:
+                return
+    finally:
+        handle.close()
+
+
+@attrs.frozen
+class _Column:
+    index: int
+    first_row: list[list[str]]
+
+
+def _pick_column(reader: Iterator[list[str]]) -> _Column:
+    """The recipients' column, from a header naming it; a header without one means the
+    first column; no header means the first row is data."""
+    header = next(reader, [])
+    names = [cell.strip().lower() for cell in header]
+    for wanted in CSV_COLUMNS:
+        if wanted in names:
+            return _Column(names.index(wanted), [])
+    looks_like_data = bool(header) and any(ch.isdigit() for ch in header[0])
+    return _Column(0, [header] if looks_like_data else [])
+
+
+def _read_rows(reader: Iterator[list[str]]) -> list[list[str]]:
+    rows = []
+    for row in reader:
+        rows.append(row)
+        if len(rows) >= _READ_ROWS:
+            break
+    return rows

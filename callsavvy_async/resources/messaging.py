@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
-from typing import Literal
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Literal
 
 from callsavvy_async._errors import InvalidRequestError
+from callsavvy_async.bulk import BulkReport, BulkStream, ProgressCallback, run_bulk, stream_bulk
+from callsavvy_async.journal import job_identity
 from callsavvy_async.models import SendResult
-from callsavvy_async.recipients import recipient_list
+from callsavvy_async.recipients import Source, recipient_list
 from callsavvy_async.resources._base import Resource, compact, optional, required
 
 __all__ = ["CALL_TYPES", "WHATSAPP_MAX_RECIPIENTS", "CallType", "Robocalls", "Sms", "Whatsapp"]
@@ -46,7 +50,54 @@ def check_duration(duration: int | str) -> str:
     return str(minutes)
 
 
-class Sms(Resource):
+DEFAULT_BATCH_SIZE = 100
+
+
+def bulk_options(
+    *,
+    concurrency: int = 8,
+    rate_per_second: float | None = None,
+    journal: str | os.PathLike[str] | None = None,
+    job_id: str | None = None,
+    resend_unknown: bool = False,
+    strict_numbers: bool = False,
+    on_progress: ProgressCallback | None = None,
+) -> dict[str, Any]:
+    """The options every bulk send takes (see `callsavvy_async.bulk`)."""
+    return {
+        "concurrency": concurrency,
+        "rate_per_second": rate_per_second,
+        "journal": journal,
+        "job_id": job_id,
+        "resend_unknown": resend_unknown,
+        "strict_numbers": strict_numbers,
+        "on_progress": on_progress,
+    }
+
+
+class _BulkSender(Resource):
+    """Bulk sends through the client's pool, retried only by the bulk engine."""
+
+    __slots__ = ()
+
+    def _bulk_arguments(
+        self, channel: str, key: tuple[object, ...], batch_size: int, options: dict[str, Any]
+    ) -> dict[str, Any]:
+        job_id = options.pop("job_id")
+        identity = f"{channel}:job:{job_id}" if job_id else job_identity(channel, *key)
+        return {
+            "identity": identity,
+            "batch_size": batch_size,
+            "max_connections": self._client.max_connections,
+            **options,
+        }
+
+    @property
+    def _unretried(self) -> Any:
+        return self._client.with_options(max_retries=0)
+
+
+class Sms(_BulkSender):
     __slots__ = ()
 
     async def send(
@@ -60,8 +111,51 @@ class Sms(Resource):
         )
         return await self._client._call("sendSMS", body, SendResult, write=True)
 
+    async def send_bulk(
+        self,
+        recipients: Source,
+        message: str,
+        sender_id: str | None = None,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        **options: Any,
+    ) -> BulkReport:
+        """Send one SMS to every recipient, `batch_size` numbers per request; each at most
+        once. Options: concurrency, rate_per_second, journal, job_id, resend_unknown,
+        strict_numbers, on_progress."""
+        send_batch, arguments = self._prepare(message, sender_id, batch_size, options)
+        return await run_bulk(send_batch, recipients, **arguments)
 
-class Robocalls(Resource):
+    def send_bulk_iter(
+        self,
+        recipients: Source,
+        message: str,
+        sender_id: str | None = None,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        **options: Any,
+    ) -> AbstractAsyncContextManager[BulkStream]:
+        """Like send_bulk, as `async with ... as results: async for batch in results`."""
+        send_batch, arguments = self._prepare(message, sender_id, batch_size, options)
+        return stream_bulk(send_batch, recipients, **arguments)
+
+    def _prepare(
+        self, message: str, sender_id: str | None, batch_size: int, options: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any]]:
+        required("message", message)
+        optional("sender_id", sender_id)
+        sms = self._unretried.sms
+
+        async def send_batch(numbers: list[str]) -> SendResult:
+            return await sms.send(numbers, message, sender_id)  # type: ignore[no-any-return]
+
+        arguments = self._bulk_arguments(
+            "sms", (message, sender_id), batch_size, bulk_options(**options)
+        )
+        return send_batch, arguments
+
+
+class Robocalls(_BulkSender):
     __slots__ = ()
 
     async def send(
@@ -81,8 +175,57 @@ class Robocalls(Resource):
         }
         return await self._client._call("sendRobocall", body, SendResult, write=True)
 
+    async def send_bulk(
+        self,
+        recipients: Source,
+        message: str,
+        call_type: CallType,
+        duration: int,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        **options: Any,
+    ) -> BulkReport:
+        """Place one robocall to every recipient, `batch_size` numbers per request; each
+        at most once. Options as for Sms.send_bulk."""
+        send_batch, arguments = self._prepare(message, call_type, duration, batch_size, options)
+        return await run_bulk(send_batch, recipients, **arguments)
 
-class Whatsapp(Resource):
+    def send_bulk_iter(
+        self,
+        recipients: Source,
+        message: str,
+        call_type: CallType,
+        duration: int,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        **options: Any,
+    ) -> AbstractAsyncContextManager[BulkStream]:
+        """Like send_bulk, as `async with ... as results: async for batch in results`."""
+        send_batch, arguments = self._prepare(message, call_type, duration, batch_size, options)
+        return stream_bulk(send_batch, recipients, **arguments)
+
+    def _prepare(
+        self,
+        message: str,
+        call_type: CallType,
+        duration: int,
+        batch_size: int,
+        options: dict[str, Any],
+    ) -> tuple[Any, dict[str, Any]]:
+        required("message", message)
+        check_call_type(call_type)
+        check_duration(duration)
+        robocalls = self._unretried.robocalls
+
+        async def send_batch(numbers: list[str]) -> SendResult:
+            return await robocalls.send(numbers, message, call_type, duration)  # type: ignore[no-any-return]
+
+        key = (message, call_type, duration)
+        arguments = self._bulk_arguments("robocall", key, batch_size, bulk_options(**options))
+        return send_batch, arguments
+
+
+class Whatsapp(_BulkSender):
     __slots__ = ()
 
     async def send(self, uid: str, recipients: Recipients, message: str) -> SendResult:
@@ -93,3 +236,49 @@ class Whatsapp(Resource):
             "message": required("message", message),
         }
         return await self._client._call("sendWhatsapp", body, SendResult, write=True)
+
+    async def send_bulk(
+        self,
+        uid: str,
+        recipients: Source,
+        message: str,
+        *,
+        batch_size: int = WHATSAPP_MAX_RECIPIENTS,
+        **options: Any,
+    ) -> BulkReport:
+        """Send one WhatsApp message from channel `uid` to every recipient, 30 per request;
+        each at most once. Options as for Sms.send_bulk."""
+        send_batch, arguments = self._prepare(uid, message, batch_size, options)
+        return await run_bulk(send_batch, recipients, **arguments)
+
+    def send_bulk_iter(
+        self,
+        uid: str,
+        recipients: Source,
+        message: str,
+        *,
+        batch_size: int = WHATSAPP_MAX_RECIPIENTS,
+        **options: Any,
+    ) -> AbstractAsyncContextManager[BulkStream]:
+        """Like send_bulk, as `async with ... as results: async for batch in results`."""
+        send_batch, arguments = self._prepare(uid, message, batch_size, options)
+        return stream_bulk(send_batch, recipients, **arguments)
+
+    def _prepare(
+        self, uid: str, message: str, batch_size: int, options: dict[str, Any]
+    ) -> tuple[Any, dict[str, Any]]:
+        required("uid", uid)
+        required("message", message)
+        if batch_size > WHATSAPP_MAX_RECIPIENTS:
+            raise InvalidRequestError(
+                f"batch_size: WhatsApp takes at most {WHATSAPP_MAX_RECIPIENTS} recipients per call"
+            )
+        whatsapp = self._unretried.whatsapp
+
+        async def send_batch(numbers: list[str]) -> SendResult:
+            return await whatsapp.send(uid, numbers, message)  # type: ignore[no-any-return]
+
+        arguments = self._bulk_arguments(
+            "whatsapp", (uid, message), batch_size, bulk_options(**options)
+        )
+        return send_batch, arguments

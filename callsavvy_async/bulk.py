@@ -1,0 +1,407 @@
+"""Bulk fan-out: one message to many recipients, each sent at most once.
+
+Recipients are read lazily, normalised, de-duplicated through the journal's unique key
+and cut into batches; at most `concurrency` batches are in flight, each written to the
+journal before its request leaves. A batch whose answer may have been lost is counted
+`unknown` and never resent; only failures that prove nothing was sent are retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any
+
+import anyio
+import attrs
+
+from callsavvy_async._errors import (
+    APIConnectionError,
+    APIError,
+    AuthenticationError,
+    InvalidRequestError,
+    OutcomeUnknownError,
+    RateLimitError,
+    UnexpectedResponseError,
+)
+from callsavvy_async._retry import RetryPolicy
+from callsavvy_async.journal import JobStore, Problem, SQLiteJournal
+from callsavvy_async.models import SendResult
+from callsavvy_async.recipients import (
+    InvalidNumberError,
+    Source,
+    iter_recipients,
+    normalise_number,
+    strict_normaliser,
+)
+
+__all__ = ["BatchResult", "BulkReport", "BulkStream", "run_bulk", "stream_bulk"]
+
+logger = logging.getLogger("callsavvy_async.bulk")
+
+SendBatch = Callable[[list[str]], Awaitable[SendResult]]
+ProgressCallback = Callable[["BulkReport"], None]
+
+ERROR_SAMPLE_SIZE = 20
+ADMIT_CHUNK = 512
+MAX_UNSENT_RETRIES = 8
+_RETRY = object()
+
+
+@attrs.define
+class BulkReport:
+    """Recipients by outcome, batches attempted, cost and time; `problems()` lists every
+    failed, unknown and invalid recipient with its reason."""
+
+    sent: int = 0
+    queued: int = 0
+    failed: int = 0
+    unknown: int = 0
+    invalid: int = 0
+    duplicate: int = 0
+    skipped: int = 0
+    batches: int = 0
+    cost: Decimal = Decimal(0)
+    elapsed: float = 0.0
+    errors: list[str] = attrs.field(factory=list)
+    _store: SQLiteJournal | None = attrs.field(default=None, repr=False, eq=False, alias="store")
+
+    @property
+    def total(self) -> int:
+        """Every recipient read, whatever became of it."""
+        return (
+            self.sent
+            + self.queued
+            + self.failed
+            + self.unknown
+            + self.invalid
+            + self.duplicate
+            + self.skipped
+        )
+
+    def problems(self) -> Iterator[Problem]:
+        """Every failed, unknown or invalid recipient of this run, read from the journal."""
+        if self._store is None:
+            return iter(())
+        return self._store.problems()
+
+    def note_error(self, message: str) -> None:
+        if len(self.errors) < ERROR_SAMPLE_SIZE:
+            self.errors.append(message)
+
+
+@attrs.frozen
+class BatchResult:
+    """One batch's outcome: "sent", "queued", "failed" or "unknown"."""
+
+    batch: int
+    recipients: tuple[str, ...]
+    outcome: str
+    cost: Decimal | None = None
+    reason: str | None = None
+    result: SendResult | None = None
+
+
+class _Job:
+    """One bulk send: the producer, the workers and their shared pause gate."""
+
+    def __init__(
+        self,
+        send_batch: SendBatch,
+        store: JobStore,
+        *,
+        batch_size: int,
+        concurrency: int,
+        rate_per_second: float | None,
+        strict_numbers: bool,
+        on_progress: ProgressCallback | None,
+        report: BulkReport,
+    ) -> None:
+        self._send_batch = send_batch
+        self._store = store
+        self._batch_size = batch_size
+        self._concurrency = concurrency
+        self._interval = 1.0 / rate_per_second if rate_per_second else 0.0
+        self._normalise = strict_normaliser() if strict_numbers else normalise_number
+        self._on_progress = on_progress
+        self._backoff = RetryPolicy(max_retries=MAX_UNSENT_RETRIES)
+        self.report = report
+        self._paused_until = 0.0
+        self._next_slot = 0.0
+        self._rate_lock = anyio.Lock()
+        self._aborted: AuthenticationError | None = None
+        self._cancel_scope: anyio.CancelScope | None = None
+
+    async def run(
+        self, source: Source, emit: Callable[[BatchResult], Awaitable[None]] | None
+    ) -> BulkReport:
+        started = anyio.current_time()
+        try:
+            async with anyio.create_task_group() as tasks:
+                self._cancel_scope = tasks.cancel_scope
+                outbox, inbox = anyio.create_memory_object_stream[list[str]](0)
+                tasks.start_soon(self._produce, source, outbox)
+                async with inbox:
+                    for _ in range(self._concurrency):
+                        tasks.start_soon(self._work, inbox.clone(), emit)
+        except BaseExceptionGroup as group:
+            raise _single(group) from None
+        finally:
+            self.report.elapsed = anyio.current_time() - started
+            with anyio.CancelScope(shield=True):
+                await self._store.aclose()
+        if self._aborted is not None:
+            raise self._aborted
+        self._progress()
+        return self.report
+
+    async def _produce(self, source: Source, outbox: Any) -> None:
+        """Read, normalise and admit recipients; send full batches to the workers."""
+        async with outbox:
+            valid: list[str] = []
+            invalid: list[tuple[str, str]] = []
+            ready: list[str] = []
+            async for raw in iter_recipients(source):
+                try:
+                    valid.append(self._normalise(raw))
+                except InvalidNumberError as exc:
+                    invalid.append((str(raw), exc.reason))
+                if len(valid) + len(invalid) >= ADMIT_CHUNK:
+                    ready = await self._admit(valid, invalid, ready, outbox)
+                    valid, invalid = [], []
+            ready = await self._admit(valid, invalid, ready, outbox)
+            if ready:
+                await outbox.send(ready)
+
+    async def _admit(
+        self, valid: list[str], invalid: list[tuple[str, str]], ready: list[str], outbox: Any
+    ) -> list[str]:
+        admission = await self._store.admit(valid, invalid)
+        report = self.report
+        report.invalid += len(invalid)
+        report.duplicate += admission.duplicate
+        report.skipped += admission.skipped
+        report.unknown += admission.unknown
+        for raw, reason in invalid[: ERROR_SAMPLE_SIZE - len(report.errors)]:
+            report.note_error(f"invalid recipient {raw!r}: {reason}")
+        ready = ready + admission.new
+        while len(ready) >= self._batch_size:
+            await outbox.send(ready[: self._batch_size])
+            ready = ready[self._batch_size :]
+        return ready
+
+    async def _work(
+        self, inbox: Any, emit: Callable[[BatchResult], Awaitable[None]] | None
+    ) -> None:
+        async with inbox:
+            async for numbers in inbox:
+                result = await self._send(numbers)
+                self._record(result)
+                if emit is not None:
+                    await emit(result)
+
+    async def _send(self, numbers: list[str]) -> BatchResult:
+        """Claim, send (retrying only provably unsent attempts) and finish one batch."""
+        with anyio.CancelScope(shield=True):
+            batch = await self._store.claim(numbers)
+        self.report.batches += 1
+        attempt = 0
+        while True:
+            try:
+                await self._wait_for_turn()
+            except anyio.get_cancelled_exc_class():
+                with anyio.CancelScope(shield=True):
+                    await self._store.finish(batch, "failed", None, "cancelled before sending")
+                raise
+            with anyio.CancelScope(shield=True):
+                outcome = await self._attempt(batch, numbers, attempt)
+                if outcome is not _RETRY:
+                    assert isinstance(outcome, BatchResult)
+                    await self._store.finish(batch, outcome.outcome, outcome.cost, outcome.reason)
+                    return outcome
+            attempt += 1
+
+    async def _attempt(self, batch: int, numbers: list[str], attempt: int) -> BatchResult | object:
+        def done(outcome: str, reason: str | None = None) -> BatchResult:
+            return BatchResult(batch, tuple(numbers), outcome, reason=reason)
+
+        try:
+            result = await self._send_batch(numbers)
+        except AuthenticationError as exc:
+            self._abort(exc)
+            return done("failed", str(exc))
+        except RateLimitError as exc:
+            if attempt >= MAX_UNSENT_RETRIES:
+                return done("failed", str(exc))
+            self._pause(self._backoff.delay(attempt, exc.retry_after))
+            return _RETRY
+        except OutcomeUnknownError as exc:
+            return done("unknown", str(exc))
+        except APIConnectionError as exc:
+            if attempt >= MAX_UNSENT_RETRIES:
+                return done("failed", str(exc))
+            await anyio.sleep(self._backoff.delay(attempt))
+            return _RETRY
+        except UnexpectedResponseError as exc:
+            return done("unknown", str(exc))
+        except (APIError, InvalidRequestError) as exc:
+            return done("failed", str(exc))
+        except Exception as exc:
+            logger.exception("batch %d: unexpected error; counted unknown", batch)
+            return done("unknown", f"{type(exc).__name__}: {exc}")
+        status = result.status if result.status in ("sent", "queued", "failed") else "sent"
+        reason = "the API answered status failed" if status == "failed" else None
+        return BatchResult(batch, tuple(numbers), status, result.cost, reason, result)
+
+    async def _wait_for_turn(self) -> None:
+        """Wait out a job-wide pause (after a 429) and the request rate limit."""
+        while (delay := self._paused_until - anyio.current_time()) > 0:  # noqa: ASYNC110 - the pause can grow while we sleep
+            await anyio.sleep(delay)
+        if self._interval:
+            async with self._rate_lock:
+                now = anyio.current_time()
+                slot = max(now, self._next_slot)
+                self._next_slot = slot + self._interval
+            if slot > now:
+                await anyio.sleep(slot - now)
+
+    def _pause(self, seconds: float) -> None:
+        logger.info("rate limited: pausing the whole job for %.1fs", seconds)
+        self._paused_until = max(self._paused_until, anyio.current_time() + seconds)
+
+    def _abort(self, error: AuthenticationError) -> None:
+        if self._aborted is None:
+            self._aborted = error
+            assert self._cancel_scope is not None
+            self._cancel_scope.cancel()
+
+    def _record(self, result: BatchResult) -> None:
+        report = self.report
+        count = len(result.recipients)
+        setattr(report, result.outcome, getattr(report, result.outcome) + count)
+        if result.cost is not None:
+            report.cost += result.cost
+        if result.reason:
+            report.note_error(f"batch {result.batch} {result.outcome}: {result.reason}")
+        self._progress()
+
+    def _progress(self) -> None:
+        if self._on_progress is not None:
+            self._on_progress(self.report)
+
+
+def _single(group: BaseExceptionGroup[Any]) -> BaseException:
+    """The one real error inside a task group's exception group (not a wrapper)."""
+    leaves: list[BaseException] = []
+
+    def collect(error: BaseException) -> None:
+        if isinstance(error, BaseExceptionGroup):
+            for inner in error.exceptions:
+                collect(inner)
+        else:
+            leaves.append(error)
+
+    collect(group)
+    return leaves[0] if len(leaves) == 1 else group
+
+
+def _check(concurrency: int, batch_size: int, max_connections: int) -> None:
+    if concurrency < 1:
+        raise InvalidRequestError("concurrency must be at least 1")
+    if batch_size < 1:
+        raise InvalidRequestError("batch_size must be at least 1")
+    if concurrency > max_connections:
+        raise InvalidRequestError(
+            f"concurrency {concurrency} exceeds the client's max_connections "
+            f"{max_connections}: slow batches would starve the others into pool timeouts; "
+            f"create the client with max_connections={concurrency} or more"
+        )
+
+
+def _job(
+    send_batch: SendBatch,
+    *,
+    identity: str,
+    journal: str | os.PathLike[str] | None,
+    batch_size: int,
+    concurrency: int,
+    max_connections: int,
+    rate_per_second: float | None,
+    strict_numbers: bool,
+    on_progress: ProgressCallback | None,
+) -> tuple[_Job, SQLiteJournal]:
+    _check(concurrency, batch_size, max_connections)
+    if rate_per_second is not None and rate_per_second <= 0:
+        raise InvalidRequestError("rate_per_second must be positive")
+    store = SQLiteJournal(journal)
+    report = BulkReport(store=store)
+    if store.temporary:
+        weakref.finalize(report, store.remove)
+    job = _Job(
+        send_batch,
+        store,
+        batch_size=batch_size,
+        concurrency=concurrency,
+        rate_per_second=rate_per_second,
+        strict_numbers=strict_numbers,
+        on_progress=on_progress,
+        report=report,
+    )
+    return job, store
+
+
+async def run_bulk(
+    send_batch: SendBatch,
+    source: Source,
+    *,
+    identity: str,
+    resend_unknown: bool = False,
+    **options: Any,
+) -> BulkReport:
+    """Send to every recipient of `source` and return the report."""
+    job, store = _job(send_batch, identity=identity, **options)
+    await store.open(identity, resend_unknown=resend_unknown)
+    return await job.run(source, None)
+
+
+@attrs.define
+class BulkStream:
+    """Batch results as they complete (`async for`); `report` holds the running counts."""
+
+    _results: Any = attrs.field(alias="results")
+    report: BulkReport
+
+    def __aiter__(self) -> AsyncIterator[BatchResult]:
+        return self._results.__aiter__()  # type: ignore[no-any-return]
+
+
+@asynccontextmanager
+async def stream_bulk(
+    send_batch: SendBatch,
+    source: Source,
+    *,
+    identity: str,
+    resend_unknown: bool = False,
+    **options: Any,
+) -> AsyncIterator[BulkStream]:
+    """Run the job in the background and yield a stream of its batch results; leaving the
+    block early stops new batches and lets the ones in flight settle."""
+    job, store = _job(send_batch, identity=identity, **options)
+    await store.open(identity, resend_unknown=resend_unknown)
+    outbox, inbox = anyio.create_memory_object_stream[BatchResult](options["concurrency"])
+
+    async def produce() -> None:
+        async with outbox:
+            await job.run(source, outbox.send)
+
+    try:
+        async with anyio.create_task_group() as tasks, inbox:
+            tasks.start_soon(produce)
+            yield BulkStream(results=inbox, report=job.report)
+            tasks.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        raise _single(group) from None

@@ -1,0 +1,260 @@
+"""The bulk journal: which recipients a job has seen and what became of each batch.
+
+A batch is written "in flight" before its request leaves and "done" with its outcome
+after, so a job that crashed can be re-run on its journal: what is done is skipped,
+what was in flight is reported unknown and not resent, and the rest is sent. The same
+unique key on recipients drops duplicates without holding a job's numbers in memory.
+
+SQLite in WAL mode; every call runs in a worker thread so the event loop never blocks.
+The engine uses only the JobStore protocol, so a shared store can replace SQLite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from decimal import Decimal
+from typing import Protocol, TypeVar
+
+import anyio
+import anyio.to_thread
+import attrs
+
+from callsavvy_async._errors import InvalidRequestError
+
+__all__ = [
+    "Admission",
+    "JobStore",
+    "JournalMismatchError",
+    "Problem",
+    "SQLiteJournal",
+    "job_identity",
+]
+
+_T = TypeVar("_T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS recipient (
+    number TEXT PRIMARY KEY, batch INTEGER, run INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batch (
+    id INTEGER PRIMARY KEY, state TEXT NOT NULL, outcome TEXT, cost TEXT, reason TEXT
+);
+CREATE TABLE IF NOT EXISTS invalid (raw TEXT NOT NULL, reason TEXT NOT NULL);
+"""
+
+
+class JournalMismatchError(InvalidRequestError):
+    """The journal belongs to another job (another channel, uid, message or job_id)."""
+
+
+@attrs.frozen
+class Admission:
+    """What became of a chunk of valid numbers offered to the journal."""
+
+    new: list[str]
+    duplicate: int = 0
+    skipped: int = 0
+    unknown: int = 0
+
+
+@attrs.frozen
+class Problem:
+    """A recipient that was not confirmed sent: failed, unknown or invalid, and why."""
+
+    recipient: str
+    outcome: str
+    reason: str
+
+
+class JobStore(Protocol):
+    """What the bulk engine needs from a journal."""
+
+    async def open(self, identity: str, *, resend_unknown: bool) -> None: ...
+    async def admit(
+        self, numbers: Sequence[str], invalid: Sequence[tuple[str, str]]
+    ) -> Admission: ...
+    async def claim(self, numbers: Sequence[str]) -> int: ...
+    async def finish(
+        self, batch: int, outcome: str, cost: Decimal | None, reason: str | None
+    ) -> None: ...
+    def problems(self) -> Iterator[Problem]: ...
+    async def aclose(self) -> None: ...
+
+
+def job_identity(channel: str, *parts: object) -> str:
+    """A job's identity: its channel plus a hash of what it sends and from where."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+    return f"{channel}:{digest[:32]}"
+
+
+class SQLiteJournal:
+    """A JobStore in one SQLite file; a temporary one (deleted on close) when `path` is None."""
+
+    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+        self._tempdir = None if path is not None else tempfile.mkdtemp(prefix="callsavvy-")
+        self.path = (
+            os.fspath(path) if path is not None else os.path.join(self._tempdir or "", "job.sqlite")
+        )
+        self.temporary = path is None
+        self._db: sqlite3.Connection | None = None
+        self._run = 0
+        self._limiter = anyio.CapacityLimiter(1)
+
+    async def _call(self, function: Callable[[], _T]) -> _T:
+        return await anyio.to_thread.run_sync(function, limiter=self._limiter)
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            raise RuntimeError("the journal is not open")
+        return self._db
+
+    async def open(self, identity: str, *, resend_unknown: bool) -> None:
+        """Create or resume the journal of job `identity`; refuse another job's journal."""
+        await self._call(lambda: self._open(identity, resend_unknown))
+
+    def _open(self, identity: str, resend_unknown: bool) -> None:
+        db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db = db
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+        row = db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
+        if row is not None and row[0] != identity:
+            db.close()
+            self._db = None
+            raise JournalMismatchError(
+                f"journal {self.path} belongs to another job: use a new journal file "
+                "or the same channel, uid, message and job_id"
+            )
+        with self._transaction():
+            db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('identity', ?), ('run', '0')", (identity,)
+            )
+            self._run = (
+                int(db.execute("SELECT value FROM meta WHERE key = 'run'").fetchone()[0]) + 1
+            )
+            db.execute("UPDATE meta SET value = ? WHERE key = 'run'", (str(self._run),))
+            db.execute(
+                "UPDATE batch SET state = 'unknown', outcome = 'unknown', "
+                "reason = 'in flight when the job stopped' WHERE state = 'inflight'"
+            )
+            retry = ("failed", "unknown") if resend_unknown else ("failed",)
+            marks = ",".join("?" * len(retry))
+            db.execute(
+                f"UPDATE recipient SET batch = NULL WHERE batch IN "
+                f"(SELECT id FROM batch WHERE state IN ({marks}))",
+                retry,
+            )
+            db.execute(f"DELETE FROM batch WHERE state IN ({marks})", retry)
+            db.execute("DELETE FROM invalid")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._conn)
+
+    async def admit(
+        self, numbers: Sequence[str], invalid: Sequence[tuple[str, str]] = ()
+    ) -> Admission:
+        """Record a chunk of normalised numbers; return those to send and what the rest are."""
+        return await self._call(lambda: self._admit(numbers, invalid))
+
+    def _admit(self, numbers: Sequence[str], invalid: Sequence[tuple[str, str]]) -> Admission:
+        db, run = self._conn, self._run
+        new: list[str] = []
+        duplicate = skipped = unknown = 0
+        with self._transaction():
+            if invalid:
+                db.executemany("INSERT INTO invalid VALUES (?, ?)", invalid)
+            for number in numbers:
+                if db.execute(
+                    "INSERT OR IGNORE INTO recipient VALUES (?, NULL, ?)", (number, run)
+                ).rowcount:
+                    new.append(number)
+                    continue
+                batch, seen_in, state = db.execute(
+                    "SELECT r.batch, r.run, b.state FROM recipient r "
+                    "LEFT JOIN batch b ON b.id = r.batch WHERE r.number = ?",
+                    (number,),
+                ).fetchone()
+                if seen_in == run:
+                    duplicate += 1
+                    continue
+                db.execute("UPDATE recipient SET run = ? WHERE number = ?", (run, number))
+                if batch is None:
+                    new.append(number)
+                elif state == "unknown":
+                    unknown += 1
+                else:
+                    skipped += 1
+        return Admission(new, duplicate, skipped, unknown)
+
+    async def claim(self, numbers: Sequence[str]) -> int:
+        """Write a batch in flight, durably, before its request is sent; return its id."""
+        return await self._call(lambda: self._claim(numbers))
+
+    def _claim(self, numbers: Sequence[str]) -> int:
+        db = self._conn
+        with self._transaction():
+            batch = db.execute("INSERT INTO batch (state) VALUES ('inflight')").lastrowid
+            db.executemany(
+                "UPDATE recipient SET batch = ? WHERE number = ?", ((batch, n) for n in numbers)
+            )
+        assert batch is not None
+        return batch
+
+    async def finish(
+        self, batch: int, outcome: str, cost: Decimal | None, reason: str | None
+    ) -> None:
+        """Record a batch's outcome: sent, queued, failed or unknown."""
+        state = outcome if outcome in ("failed", "unknown") else "done"
+        await self._call(
+            lambda: self._conn.execute(
+                "UPDATE batch SET state = ?, outcome = ?, cost = ?, reason = ? WHERE id = ?",
+                (state, outcome, None if cost is None else str(cost), reason, batch),
+            )
+        )
+
+    def problems(self) -> Iterator[Problem]:
+        """Every failed, unknown or invalid recipient of this run, read from the file."""
+        db = sqlite3.connect(self.path)
+        try:
+            for number, outcome, reason in db.execute(
+                "SELECT r.number, b.outcome, b.reason FROM recipient r JOIN batch b "
+                "ON b.id = r.batch WHERE b.state IN ('failed', 'unknown')"
+            ):
+                yield Problem(number, outcome, reason or outcome)
+            for raw, reason in db.execute("SELECT raw, reason FROM invalid"):
+                yield Problem(raw, "invalid", reason)
+        finally:
+            db.close()
+
+    async def aclose(self) -> None:
+        """Close the file; the report can still read problems() from it afterwards."""
+        if self._db is not None:
+            db, self._db = self._db, None
+            await self._call(db.close)
+
+    def remove(self) -> None:
+        """Delete a temporary journal's file."""
+        if self._tempdir is not None:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+            self._tempdir = None
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on error."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("COMMIT" if exc_type is None else "ROLLBACK")
