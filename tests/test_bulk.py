@@ -1,0 +1,221 @@
+"""Bulk sends against the sandbox: each valid recipient at most once, and reports that add up."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from callsavvy_async import AuthenticationError, InvalidRequestError, _retry
+from callsavvy_async.bulk import BulkReport
+from callsavvy_async.journal import JournalMismatchError
+from callsavvy_async.sandbox import Sandbox
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def instant(delay: float) -> None:
+        await anyio.lowlevel.checkpoint()
+
+    monkeypatch.setattr(_retry, "sleep", instant)
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    return [f"+4479{n:08d}" for n in range(start, start + count)]
+
+
+def adds_up(report: BulkReport, read: int) -> None:
+    assert report.total == read
+
+
+async def test_ten_thousand_with_invalid_and_duplicates() -> None:
+    sb = Sandbox(seed=1)
+    valid = numbers(10_000)
+    messy = [f"00{n[1:3]} {n[3:7]}-{n[7:]}" for n in valid[:500]]
+    invalid = ["", "12345", "+44abc", "not a number"] * 25
+    source = valid + messy + invalid + valid[:250]
+    async with sb.client() as cs:
+        report = await cs.whatsapp.send_bulk("uid", source, "Sale today", concurrency=16)
+    ledger = Counter(entry.recipient for entry in sb.ledger)
+    assert set(ledger) == set(valid)
+    assert max(ledger.values()) == 1
+    assert report.sent + report.queued == 10_000
+    assert (report.invalid, report.duplicate) == (100, 750)
+    assert report.failed == report.unknown == report.skipped == 0
+    assert report.batches == sb.requests["sendWhatsapp"] == 334
+    adds_up(report, len(source))
+    assert {p.outcome for p in report.problems()} == {"invalid"}
+    assert sum(1 for _ in report.problems()) == 100
+
+
+@pytest.mark.usefixtures("no_backoff")
+async def test_rate_limits_and_lost_answers_never_duplicate() -> None:
+    sb = Sandbox(seed=2)
+    sb.inject("sendWhatsapp", rate_limit_rate=0.2, retry_after=0.01, lost_answer_rate=0.1)
+    async with sb.client() as cs:
+        report = await cs.whatsapp.send_bulk("uid", numbers(3_000), "hi", concurrency=8)
+    ledger = Counter(entry.recipient for entry in sb.ledger)
+    assert max(ledger.values()) == 1
+    assert report.unknown > 0
+    assert len(ledger) == report.sent + report.queued + report.unknown
+    unknown = {p.recipient for p in report.problems() if p.outcome == "unknown"}
+    assert len(unknown) == report.unknown
+    assert unknown <= set(ledger)
+    assert report.batches == 100
+    assert report.failed == 0
+    adds_up(report, 3_000)
+
+
+async def test_server_errors_are_unknown_not_resent() -> None:
+    sb = Sandbox(seed=3)
+    sb.inject("sendSMS", server_error_rate=0.3)
+    async with sb.client() as cs:
+        report = await cs.sms.send_bulk(numbers(2_000), "hi", batch_size=100)
+    assert sb.requests["sendSMS"] == report.batches == 20
+    assert report.unknown % 100 == 0
+    assert report.unknown > 0
+    assert report.sent + report.queued == len(sb.ledger)
+    assert len({e.recipient for e in sb.ledger}) == len(sb.ledger)
+
+
+async def test_async_iterable_source() -> None:
+    async def generate() -> AsyncIterator[str]:
+        for number in numbers(95):
+            await anyio.lowlevel.checkpoint()
+            yield number
+
+    sb = Sandbox()
+    async with sb.client() as cs:
+        report = await cs.robocalls.send_bulk(
+            generate(), "Your table is ready", call_type="Text-2-Speech", duration=1, batch_size=10
+        )
+    assert report.batches == 10
+    assert sorted(e.recipient for e in sb.ledger) == numbers(95)
+    assert {e.channel for e in sb.ledger} == {"robocall"}
+
+
+async def test_csv_and_text_files(tmp_path: Path) -> None:
+    csv_file = tmp_path / "list.csv"
+    csv_file.write_text(
+        "name,Phone\n" + "".join(f"Person {i},{n}\n" for i, n in enumerate(numbers(40))) + "Bad,x\n"
+    )
+    text_file = tmp_path / "list.txt"
+    text_file.write_text("\n".join(numbers(10, 100)) + "\n\n")
+    sb = Sandbox()
+    async with sb.client() as cs:
+        from_csv = await cs.whatsapp.send_bulk("uid", csv_file, "hi")
+        from_text = await cs.sms.send_bulk(text_file, "hi")
+    assert (from_csv.sent + from_csv.queued, from_csv.invalid) == (40, 1)
+    assert from_text.sent + from_text.queued == 10
+    assert {e.recipient for e in sb.ledger} == set(numbers(40)) | set(numbers(10, 100))
+
+
+async def test_journal_resume_skips_done_and_refuses_other_jobs(tmp_path: Path) -> None:
+    journal = tmp_path / "job.sqlite"
+    sb = Sandbox()
+    async with sb.client() as cs:
+        first = await cs.whatsapp.send_bulk("uid", numbers(300), "hi", journal=journal)
+        second = await cs.whatsapp.send_bulk("uid", numbers(450), "hi", journal=journal)
+        third = await cs.whatsapp.send_bulk("uid", numbers(450), "hi", journal=journal)
+        with pytest.raises(JournalMismatchError):
+            await cs.whatsapp.send_bulk("uid", numbers(10), "another message", journal=journal)
+    assert first.sent + first.queued == 300
+    assert (second.skipped, second.sent + second.queued) == (300, 150)
+    assert (third.skipped, third.sent + third.queued, third.batches) == (450, 0, 0)
+    assert len(sb.ledger) == 450
+
+
+async def test_bad_keys_abort_at_once_with_the_plain_error() -> None:
+    sb = Sandbox()
+    async with sb.client(private_key="TEST-wrong") as cs:
+        with pytest.raises(AuthenticationError):
+            await cs.whatsapp.send_bulk("uid", numbers(3_000), "hi", concurrency=4)
+    assert sb.requests["sendWhatsapp"] <= 4
+    assert sb.ledger == []
+
+
+async def test_cancellation_leaves_a_consistent_journal(tmp_path: Path) -> None:
+    journal = tmp_path / "job.sqlite"
+    sb = Sandbox()
+    sb.inject("sendWhatsapp", latency=0.01)
+    async with sb.client() as cs:
+        with anyio.move_on_after(0.1):
+            await cs.whatsapp.send_bulk("uid", numbers(3_000), "hi", journal=journal, concurrency=4)
+        sent_before = len(sb.ledger)
+        sb.clear_faults()
+        resumed = await cs.whatsapp.send_bulk("uid", numbers(3_000), "hi", journal=journal)
+    ledger = Counter(e.recipient for e in sb.ledger)
+    assert 0 < sent_before < 3_000
+    assert max(ledger.values()) == 1
+    assert set(ledger) == set(numbers(3_000))
+    assert resumed.unknown == 0
+    assert resumed.skipped == sent_before
+
+
+async def test_streaming_results_and_progress() -> None:
+    sb = Sandbox()
+    seen: list[int] = []
+    async with (
+        sb.client() as cs,
+        cs.whatsapp.send_bulk_iter(
+            "uid", numbers(95), "hi", on_progress=lambda report: seen.append(report.total)
+        ) as results,
+    ):
+        batches = [batch async for batch in results]
+    assert sorted(len(b.recipients) for b in batches) == [5, 30, 30, 30]
+    assert all(b.outcome in {"sent", "queued"} for b in batches)
+    assert results.report.sent + results.report.queued == 95
+    assert seen == sorted(seen)
+    assert seen[-1] == 95
+
+
+async def test_leaving_the_stream_early_stops_new_batches() -> None:
+    sb = Sandbox()
+    async with (
+        sb.client() as cs,
+        cs.whatsapp.send_bulk_iter("uid", numbers(3_000), "hi", concurrency=2) as results,
+    ):
+        async for _ in results:
+            break
+    assert len(sb.ledger) < 3_000
+
+
+async def test_rate_per_second_spaces_requests() -> None:
+    sb = Sandbox()
+    async with sb.client() as cs:
+        started = anyio.current_time()
+        report = await cs.whatsapp.send_bulk("uid", numbers(300), "hi", rate_per_second=50)
+    assert report.batches == 10
+    assert anyio.current_time() - started >= 9 / 50
+
+
+async def test_arguments_are_checked_before_any_request() -> None:
+    sb = Sandbox()
+    async with sb.client(max_connections=4) as cs:
+        with pytest.raises(InvalidRequestError, match="max_connections"):
+            await cs.whatsapp.send_bulk("uid", numbers(10), "hi", concurrency=8)
+        with pytest.raises(InvalidRequestError, match="30"):
+            await cs.whatsapp.send_bulk("uid", numbers(10), "hi", batch_size=31)
+        with pytest.raises(InvalidRequestError, match="message"):
+            await cs.sms.send_bulk(numbers(10), "")
+        with pytest.raises(InvalidRequestError, match="call_type"):
+            await cs.robocalls.send_bulk(numbers(10), "hi", call_type="Video", duration=1)  # type: ignore[arg-type]
+    assert sum(sb.requests.values()) == 0
+
+
+async def test_strict_numbers_is_opt_in() -> None:
+    fake_but_well_formed = "+99912345678"
+    sb = Sandbox()
+    async with sb.client() as cs:
+        lenient = await cs.sms.send_bulk([fake_but_well_formed, "+447911123456"], "hi")
+        strict = await cs.sms.send_bulk(
+            [fake_but_well_formed, "+447911123456"], "hi again", strict_numbers=True
+        )
+    assert lenient.sent + lenient.queued == 2
+    assert (strict.sent + strict.queued, strict.invalid) == (1, 1)
