@@ -1,0 +1,408 @@
+"""WebhookApp: a raw ASGI 3 app around the sans-I/O core, with no framework dependency.
+
+Run it under uvicorn or hypercorn, or mount it in Starlette, FastAPI, Litestar or Django.
+callerInformation and chatbotCallback are answered by their handler within a deadline,
+with a fallback on timeout or error; the other events are answered at once and handled
+in the background while a lifespan (or `async with app:`) runs, inline otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import inspect
+import ipaddress
+import json
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, MutableMapping
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl
+
+import anyio
+import attrs
+
+from callsavvy_async.webhooks._core import Rejection, parse_event
+from callsavvy_async.webhooks.events import (
+    EVENT_TYPES,
+    CallerInfoReply,
+    CallerInformation,
+    ChatbotCallback,
+    Event,
+    UnknownEvent,
+)
+
+__all__ = ["WebhookApp"]
+
+logger = logging.getLogger("callsavvy_async.webhooks")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+Handler = Callable[[Any], Any]
+DedupeKey = Callable[[Event, bytes], Hashable]
+_H = TypeVar("_H", bound=Handler)
+
+_OK = b'{"status":"success"}'
+_JSON = b"application/json"
+_HTML = b"text/html; charset=utf-8"
+_TOKEN_HEADER = b"x-callsavvy-token"
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class WebhookApp:
+    """Receive Callsavvy's webhooks and dispatch each event to its coroutine.
+
+    Handlers are registered with `@app.on(EventClass)` or `@app.on("wireName")`.
+    """
+
+    def __init__(
+        self,
+        token: str | Iterable[str] | None = None,
+        allowed_ips: Iterable[str] | None = None,
+        max_body_size: int = 65536,
+        *,
+        trusted_proxies: Iterable[str] | None = None,
+        body_timeout: float = 10.0,
+        caller_info_timeout: float = 2.0,
+        caller_info_fallback: CallerInfoReply | None = None,
+        chatbot_timeout: float = 5.0,
+        chatbot_fallback: str = "",
+        on_unknown: Handler | None = None,
+        on_dropped: Callable[[Event | UnknownEvent], object] | None = None,
+        max_pending: int = 1000,
+        shutdown_timeout: float = 10.0,
+        dedupe: bool = False,
+        dedupe_ttl: float = 3600.0,
+        dedupe_size: int = 10_000,
+        dedupe_key: DedupeKey | None = None,
+    ) -> None:
+        tokens = [token] if isinstance(token, str) else list(token or ())
+        if any(not t for t in tokens):
+            raise ValueError("tokens must be non-empty strings")
+        self._tokens = [t.encode() for t in tokens]
+        self._allowed = _networks(allowed_ips) if allowed_ips is not None else None
+        self._proxies = _networks(trusted_proxies or ())
+        self._max_body = max_body_size
+        self._body_timeout = body_timeout
+        self._caller_timeout = caller_info_timeout
+        self._caller_fallback = caller_info_fallback or CallerInfoReply()
+        self._chatbot_timeout = chatbot_timeout
+        self._chatbot_fallback = chatbot_fallback
+        self._handlers: dict[str, Handler] = {}
+        self._unknown_handler = on_unknown
+        self._on_dropped = on_dropped
+        self._max_pending = max_pending
+        self._shutdown_timeout = shutdown_timeout
+        self._seen = _Seen(dedupe_ttl, dedupe_size) if dedupe else None
+        self._dedupe_key = dedupe_key or default_dedupe_key
+        self._tasks: anyio.abc.TaskGroup | None = None
+        self._pending: dict[int, Event | UnknownEvent] = {}
+        self._idle = anyio.Event()
+        self._exit_stack: AsyncExitStack | None = None
+
+    def __repr__(self) -> str:
+        token = "set" if self._tokens else None
+        return f"WebhookApp(handlers={sorted(self._handlers)}, token={token})"
+
+    def on(self, event: type[Any] | str) -> Callable[[_H], _H]:
+        """Register the handler of one event, given as its class or its wire name."""
+        name = event if isinstance(event, str) else getattr(event, "WIRE_NAME", None)
+        if name not in EVENT_TYPES:
+            raise ValueError(f"unknown event {event!r}; known: {', '.join(EVENT_TYPES)}")
+
+        def register(handler: _H) -> _H:
+            if name in self._handlers:
+                raise ValueError(f"a handler for {name} is already registered")
+            self._handlers[name] = handler
+            return handler
+
+        return register
+
+    def on_unknown(self, handler: _H) -> _H:
+        """Register the handler of events whose name this version does not know."""
+        if self._unknown_handler is not None:
+            raise ValueError("an on_unknown handler is already registered")
+        self._unknown_handler = handler
+        return handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._http(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def __aenter__(self) -> WebhookApp:
+        """Handle events in the background until exit, then wait for them (mounted apps)."""
+        if self._exit_stack is not None:
+            raise RuntimeError("this WebhookApp is already running")
+        stack = AsyncExitStack()
+        await stack.enter_async_context(self.running())
+        self._exit_stack = stack
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        stack, self._exit_stack = self._exit_stack, None
+        if stack is not None:
+            await stack.aclose()
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """Run handlers in the background; on exit wait up to shutdown_timeout for them."""
+        async with anyio.create_task_group() as tasks:
+            self._tasks = tasks
+            try:
+                yield
+            finally:
+                self._tasks = None
+                await self._drain(tasks)
+
+    async def _drain(self, tasks: anyio.abc.TaskGroup) -> None:
+        with anyio.CancelScope(shield=True) as scope:
+            scope.deadline = anyio.current_time() + self._shutdown_timeout
+            while self._pending:
+                await self._idle.wait()
+        if self._pending:
+            for event in list(self._pending.values()):
+                logger.error("%s handler still running at shutdown: dropped", event.event)
+                if self._on_dropped is not None:
+                    self._on_dropped(event)
+            tasks.cancel_scope.cancel()
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        await receive()
+        async with self.running():
+            await send({"type": "lifespan.startup.complete"})
+            while (await receive())["type"] != "lifespan.shutdown":
+                pass
+        await send({"type": "lifespan.shutdown.complete"})
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] != "POST":
+            await _reply_error(send, 405, "method not allowed: use POST")
+            return
+        content_type, length, token = _request_headers(scope["headers"])
+        refusal = self._refuse(scope, token)
+        if refusal is not None:
+            await _reply_error(send, refusal.status, refusal.message)
+            return
+        if length is not None and length > self._max_body:
+            await _reply_error(send, 413, "body too large")
+            return
+        body = await self._read_body(receive)
+        if isinstance(body, Rejection):
+            await _reply_error(send, body.status, body.message)
+            return
+        event = parse_event(content_type, body)
+        if isinstance(event, Rejection):
+            await _reply_error(send, event.status, event.message)
+            return
+        await self._answer(event, body, send)
+
+    def _refuse(self, scope: Scope, header_token: bytes | None) -> Rejection | None:
+        if self._tokens and not self._token_matches(scope, header_token):
+            return Rejection(401, "unauthorized")
+        if self._allowed is not None and not self._address_allowed(scope):
+            return Rejection(403, "forbidden")
+        return None
+
+    def _token_matches(self, scope: Scope, header_token: bytes | None) -> bool:
+        offered = [header_token] if header_token else []
+        query = scope.get("query_string", b"")
+        if b"token=" in query:
+            offered += [v.encode() for k, v in parse_qsl(query.decode("latin-1")) if k == "token"]
+        matched = False
+        for candidate in offered:
+            for token in self._tokens:
+                matched |= hmac.compare_digest(candidate, token)
+        return matched
+
+    def _address_allowed(self, scope: Scope) -> bool:
+        address = _client_address(scope, self._proxies)
+        assert self._allowed is not None
+        return address is not None and any(address in network for network in self._allowed)
+
+    async def _read_body(self, receive: Receive) -> bytes | Rejection:
+        chunks: list[bytes] = []
+        size = 0
+        with anyio.move_on_after(self._body_timeout):
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return Rejection(400, "the client went away")
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self._max_body:
+                    return Rejection(413, "body too large")
+                chunks.append(chunk)
+                if not message.get("more_body"):
+                    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return Rejection(408, "the body did not arrive in time")
+
+    async def _answer(self, event: Event | UnknownEvent, body: bytes, send: Send) -> None:
+        if isinstance(event, CallerInformation):
+            reply = await self._caller_info(event)
+            await _reply(send, 200, json.dumps(reply.to_json()).encode(), _JSON)
+        elif isinstance(event, ChatbotCallback):
+            await _reply(send, 200, (await self._chatbot(event)).encode(), _HTML)
+        else:
+            await self._notify(event, body)
+            await _reply(send, 200, _OK, _JSON)
+
+    async def _caller_info(self, event: CallerInformation) -> CallerInfoReply:
+        result = await self._within(event, self._caller_timeout)
+        if result is None:
+            return self._caller_fallback
+        if isinstance(result, CallerInfoReply):
+            return result
+        if isinstance(result, dict):
+            fields = attrs.fields_dict(CallerInfoReply)
+            return CallerInfoReply(**{k: str(v) for k, v in result.items() if k in fields})
+        logger.error(
+            "callerInformation handler returned %s; answered the fallback", type(result).__name__
+        )
+        return self._caller_fallback
+
+    async def _chatbot(self, event: ChatbotCallback) -> str:
+        result = await self._within(event, self._chatbot_timeout)
+        return self._chatbot_fallback if result is None else str(result)
+
+    async def _within(self, event: Event, seconds: float) -> Any:
+        """The handler's result within `seconds`, or None on timeout, error or no handler."""
+        handler = self._handlers.get(event.event)
+        if handler is None:
+            return None
+        with anyio.move_on_after(seconds) as scope:
+            try:
+                return await _call(handler, event)
+            except Exception:
+                logger.exception("%s handler failed; answered the fallback", event.event)
+                return None
+        if scope.cancelled_caught:
+            logger.error("%s handler took over %.1fs; answered the fallback", event.event, seconds)
+        return None
+
+    async def _notify(self, event: Event | UnknownEvent, body: bytes) -> None:
+        if isinstance(event, UnknownEvent):
+            handler = self._unknown_handler
+        else:
+            if self._seen is not None and self._seen.repeat(self._dedupe_key(event, body)):
+                logger.info("%s delivered again: ignored", event.event)
+                return
+            handler = self._handlers.get(event.event)
+        if handler is None:
+            return
+        tasks = self._tasks
+        if tasks is None or len(self._pending) >= self._max_pending:
+            await _run_logged(handler, event)
+        else:
+            if not self._pending:
+                self._idle = anyio.Event()
+            self._pending[id(event)] = event
+            tasks.start_soon(self._run_background, handler, event)
+
+    async def _run_background(self, handler: Handler, event: Event | UnknownEvent) -> None:
+        """Run a handler counted in `_pending` (added before it was scheduled)."""
+        key = id(event)
+        try:
+            await _run_logged(handler, event)
+        finally:
+            del self._pending[key]
+            if not self._pending:
+                self._idle.set()
+
+
+def default_dedupe_key(event: Event, body: bytes) -> Hashable:
+    """callSummary: its recording; tickets: id, event and status; otherwise the body."""
+    recording = getattr(event, "recording_url", None)
+    if recording:
+        return ("callSummary", recording)
+    ticket_id = getattr(event, "ticket_id", None)
+    if ticket_id:
+        return (event.event, ticket_id, getattr(event, "ticket_status", None))
+    return hashlib.sha256(body).digest()
+
+
+class _Seen:
+    """A bounded memory of recent keys that forgets each after `ttl` seconds."""
+
+    def __init__(self, ttl: float, size: int) -> None:
+        self._ttl = ttl
+        self._size = size
+        self._expiry: OrderedDict[Hashable, float] = OrderedDict()
+
+    def repeat(self, key: Hashable) -> bool:
+        now = anyio.current_time()
+        while self._expiry and next(iter(self._expiry.values())) <= now:
+            self._expiry.popitem(last=False)
+        if key in self._expiry:
+            return True
+        self._expiry[key] = now + self._ttl
+        if len(self._expiry) > self._size:
+            self._expiry.popitem(last=False)
+        return False
+
+
+async def _call(handler: Handler, event: object) -> Any:
+    result = handler(event)
+    return await result if inspect.isawaitable(result) else result
+
+
+async def _run_logged(handler: Handler, event: Event | UnknownEvent) -> None:
+    try:
+        await _call(handler, event)
+    except Exception:
+        logger.exception("%s handler failed", event.event)
+
+
+def _networks(addresses: Iterable[str]) -> list[IPNetwork]:
+    return [ipaddress.ip_network(address, strict=False) for address in addresses]
+
+
+def _request_headers(
+    headers: Iterable[tuple[bytes, bytes]],
+) -> tuple[str | None, int | None, bytes | None]:
+    content_type = length = token = None
+    for name, value in headers:
+        if name == b"content-type":
+            content_type = value.decode("latin-1")
+        elif name == b"content-length":
+            length = int(value) if value.isdigit() else None
+        elif name == _TOKEN_HEADER:
+            token = value
+    return content_type, length, token
+
+
+def _client_address(
+    scope: Scope, proxies: list[IPNetwork]
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The caller's address; X-Forwarded-For counts only when a trusted proxy sent it."""
+    client = scope.get("client")
+    try:
+        address = ipaddress.ip_address(client[0]) if client else None
+    except ValueError:
+        return None
+    if address is None or not any(address in proxy for proxy in proxies):
+        return address
+    forwarded = dict(scope["headers"]).get(b"x-forwarded-for", b"").decode("latin-1")
+    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+        try:
+            address = ipaddress.ip_address(hop)
+        except ValueError:
+            return None
+        if not any(address in proxy for proxy in proxies):
+            return address
+    return address
+
+
+async def _reply(send: Send, status: int, body: bytes, content_type: bytes) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _reply_error(send: Send, status: int, message: str) -> None:
+    body = json.dumps({"status": "error", "message": message}).encode()
+    await _reply(send, status, body, _JSON)

@@ -1,0 +1,154 @@
+"""The six webhook events Callsavvy sends, and the reply to a ringing call.
+
+Attribute names are the payload's keys; values are decoded like API answers (durations
+to int, timestamps to datetime, "" to None) and unknown keys are kept in `extra`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import attrs
+
+__all__ = [
+    "EVENT_TYPES",
+    "CallSummary",
+    "CallerInfoReply",
+    "CallerInformation",
+    "ChatbotCallback",
+    "Event",
+    "NewChat",
+    "NewTicketOpened",
+    "TicketEscalated",
+    "UnknownEvent",
+]
+
+
+def _extra() -> Any:
+    return attrs.field(factory=dict, repr=False, eq=False, kw_only=True)
+
+
+@attrs.frozen(kw_only=True)
+class CallerInformation:
+    """A call is ringing: answer who is calling, within the deadline."""
+
+    WIRE_NAME: ClassVar[str] = "callerInformation"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("caller_number",)
+    event: str = WIRE_NAME
+    caller_number: str
+    call_department: str | None = None
+    call_status: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen(kw_only=True)
+class CallSummary:
+    """A call has ended."""
+
+    WIRE_NAME: ClassVar[str] = "callSummary"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("caller_number",)
+    event: str = WIRE_NAME
+    caller_number: str
+    call_direction: str | None = None
+    call_department: str | None = None
+    recording_url: str | None = None
+    call_duration: int | None = None
+    call_status: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen(kw_only=True)
+class NewTicketOpened:
+    WIRE_NAME: ClassVar[str] = "newTicketOpened"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("ticket_id",)
+    event: str = WIRE_NAME
+    ticket_id: str
+    ticket_department: str | None = None
+    ticket_subject: str | None = None
+    sender_email: str | None = None
+    ticket_status: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen(kw_only=True)
+class TicketEscalated:
+    WIRE_NAME: ClassVar[str] = "ticketEscalated"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("ticket_id",)
+    event: str = WIRE_NAME
+    ticket_id: str
+    ticket_department: str | None = None
+    last_ticket_reply: dt.datetime | None = None
+    ticket_subject: str | None = None
+    sender_email: str | None = None
+    ticket_status: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen(kw_only=True)
+class NewChat:
+    WIRE_NAME: ClassVar[str] = "newChat"
+    REQUIRED: ClassVar[tuple[str, ...]] = ()
+    event: str = WIRE_NAME
+    chat_department: str | None = None
+    visitor_name: str | None = None
+    visitor_email: str | None = None
+    visitor_phone: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen(kw_only=True)
+class ChatbotCallback:
+    """A chatbot needs an answer: reply with text or HTML."""
+
+    WIRE_NAME: ClassVar[str] = "chatbotCallback"
+    REQUIRED: ClassVar[tuple[str, ...]] = ("original_message",)
+    event: str = WIRE_NAME
+    original_message: str
+    sender_name: str | None = None
+    bot_name: str | None = None
+    department: str | None = None
+    business_name: str | None = None
+    extra: Mapping[str, Any] = _extra()
+
+
+@attrs.frozen(kw_only=True)
+class UnknownEvent:
+    """An event name this version does not know; `payload` is what arrived."""
+
+    event: str
+    payload: Mapping[str, Any] = attrs.field(repr=False)
+
+
+@attrs.frozen
+class CallerInfoReply:
+    """What the call screen shows about a ringing caller."""
+
+    caller_name: str = ""
+    caller_email: str = ""
+    customer_info: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "status": "success",
+            "caller_name": self.caller_name,
+            "caller_email": self.caller_email,
+            "customer_info": self.customer_info,
+        }
+
+
+Event = (
+    CallerInformation | CallSummary | NewTicketOpened | TicketEscalated | NewChat | ChatbotCallback
+)
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.WIRE_NAME: cls
+    for cls in (
+        CallerInformation,
+        CallSummary,
+        NewTicketOpened,
+        TicketEscalated,
+        NewChat,
+        ChatbotCallback,
+    )
+}

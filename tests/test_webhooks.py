@@ -1,0 +1,418 @@
+"""WebhookApp in-process: every event, replies and fallbacks, security, bad input, dedupe."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from callsavvy_async.testing import post_event, sample_body, sample_payload
+from callsavvy_async.webhooks import (
+    CallerInfoReply,
+    CallerInformation,
+    CallSummary,
+    ChatbotCallback,
+    NewChat,
+    NewTicketOpened,
+    Rejection,
+    TicketEscalated,
+    UnknownEvent,
+    WebhookApp,
+    parse_event,
+)
+
+pytestmark = pytest.mark.anyio
+TOKEN = "wh-secret-token-123"
+
+
+async def post_raw(
+    app: WebhookApp,
+    body: bytes,
+    content_type: str | None = "application/json",
+    *,
+    method: str = "POST",
+    path: str = "/",
+    headers: dict[str, str] | None = None,
+    client: tuple[str, int] = ("127.0.0.1", 5000),
+) -> httpx.Response:
+    sent = {"content-type": content_type} if content_type else {}
+    transport = httpx.ASGITransport(app=app, client=client)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        return await http.request(method, path, content=body, headers={**sent, **(headers or {})})
+
+
+async def test_caller_information_answers_the_handlers_reply() -> None:
+    app = WebhookApp()
+    seen: list[CallerInformation] = []
+
+    @app.on(CallerInformation)
+    async def who(event: CallerInformation) -> CallerInfoReply:
+        seen.append(event)
+        return CallerInfoReply(caller_name="Jane Roe", customer_info="VIP since 2019")
+
+    response = await post_event(app, "callerInformation")
+    assert response.status_code == 200
+    assert response.json() == {
+        "status": "success",
+        "caller_name": "Jane Roe",
+        "caller_email": "",
+        "customer_info": "VIP since 2019",
+    }
+    [event] = seen
+    assert (event.caller_number, event.call_department, event.call_status) == (
+        "+447989987123",
+        "dpt01",
+        "routing",
+    )
+
+
+async def test_caller_information_accepts_a_dict_and_sync_handler() -> None:
+    app = WebhookApp()
+    app.on("callerInformation")(lambda event: {"caller_email": "j@example.com", "junk": 1})
+    response = await post_event(app, "callerInformation")
+    assert response.json()["caller_email"] == "j@example.com"
+    assert "junk" not in response.json()
+
+
+@pytest.mark.parametrize("failure", ["raise", "slow", "wrong type"])
+async def test_caller_information_falls_back(
+    failure: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = WebhookApp(
+        caller_info_timeout=0.05, caller_info_fallback=CallerInfoReply(caller_name="?")
+    )
+
+    @app.on(CallerInformation)
+    async def who(event: CallerInformation) -> Any:
+        if failure == "raise":
+            raise RuntimeError("database password is hunter2")
+        if failure == "slow":
+            await anyio.sleep(5)
+        return 42
+
+    with anyio.fail_after(2):
+        response = await post_event(app, "callerInformation")
+    assert response.status_code == 200
+    assert response.json()["caller_name"] == "?"
+    assert "hunter2" not in response.text
+    assert caplog.records
+
+
+async def test_caller_information_without_handler_answers_empty_success() -> None:
+    response = await post_event(WebhookApp(), "callerInformation")
+    assert response.json() == {
+        "status": "success",
+        "caller_name": "",
+        "caller_email": "",
+        "customer_info": "",
+    }
+
+
+async def test_chatbot_form_and_json_answer_html() -> None:
+    app = WebhookApp()
+
+    @app.on(ChatbotCallback)
+    async def bot(event: ChatbotCallback) -> str:
+        return f"<p>Hi {event.sender_name}, you said: {event.original_message}</p>"
+
+    form = await post_event(app, "chatbotCallback", original_message="hours & prices?")
+    content_type, body = "application/json", json.dumps(sample_payload("chatbotCallback")).encode()
+    as_json = await post_raw(app, body, content_type)
+    assert form.status_code == as_json.status_code == 200
+    assert form.headers["content-type"] == "text/html; charset=utf-8"
+    assert form.text == "<p>Hi Sam Visitor, you said: hours & prices?</p>"
+    assert "What are your opening hours?" in as_json.text
+
+
+async def test_chatbot_fallback_on_error() -> None:
+    app = WebhookApp(chatbot_fallback="Sorry, try later")
+
+    @app.on("chatbotCallback")
+    async def bot(event: ChatbotCallback) -> str:
+        raise ValueError("boom")
+
+    response = await post_event(app, "chatbotCallback")
+    assert (response.status_code, response.text) == (200, "Sorry, try later")
+
+
+@pytest.mark.parametrize(
+    ("cls", "check"),
+    [
+        (CallSummary, lambda e: e.call_duration == 184 and e.recording_url.endswith(".mp3")),
+        (NewTicketOpened, lambda e: e.ticket_id == "tkt01" and e.ticket_status == "New"),
+        (TicketEscalated, lambda e: e.last_ticket_reply == dt.datetime(2024, 3, 14, 9, 12)),
+        (NewChat, lambda e: e.visitor_email == "sam@example.com"),
+    ],
+)
+async def test_notifications_are_dispatched_and_answered(cls: Any, check: Any) -> None:
+    app = WebhookApp()
+    seen: list[Any] = []
+    app.on(cls)(seen.append)
+    response = await post_event(app, cls.WIRE_NAME)
+    assert (response.status_code, response.json()) == (200, {"status": "success"})
+    [event] = seen
+    assert isinstance(event, cls)
+    assert check(event)
+
+
+async def test_unknown_fields_are_kept() -> None:
+    event = parse_event(
+        "application/json", json.dumps(sample_payload("newChat", chat_rating="5")).encode()
+    )
+    assert isinstance(event, NewChat)
+    assert event.extra == {"chat_rating": "5"}
+
+
+async def test_unknown_event_goes_to_on_unknown() -> None:
+    unknown: list[UnknownEvent] = []
+    app = WebhookApp(on_unknown=unknown.append)
+    response = await post_raw(app, b'{"event": "callRecordingReady", "id": "r1"}')
+    assert response.status_code == 200
+    assert unknown[0].event == "callRecordingReady"
+    assert unknown[0].payload["id"] == "r1"
+
+
+async def test_unknown_event_without_hook_is_200() -> None:
+    assert (await post_raw(WebhookApp(), b'{"event": "later"}')).status_code == 200
+
+
+async def test_registering_twice_is_an_error() -> None:
+    app = WebhookApp()
+    app.on(CallSummary)(print)
+    with pytest.raises(ValueError, match="already registered"):
+        app.on("callSummary")(print)
+    with pytest.raises(ValueError, match="unknown event"):
+        app.on("noSuchEvent")
+    app.on_unknown(print)
+    with pytest.raises(ValueError, match="already registered"):
+        app.on_unknown(print)
+
+
+async def test_handler_exception_is_logged_not_answered(caplog: pytest.LogCaptureFixture) -> None:
+    app = WebhookApp()
+
+    @app.on(NewChat)
+    async def broken(event: NewChat) -> None:
+        raise RuntimeError("kaput")
+
+    response = await post_event(app, "newChat")
+    assert response.status_code == 200
+    assert "newChat handler failed" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status", "words"),
+    [
+        (b"{not json", "application/json", 400, "JSON"),
+        (b"[1, 2]", "application/json", 400, "object"),
+        (b"\xff\xfe{}", "application/json", 400, "UTF-8"),
+        (b"a=1&&==", "application/x-www-form-urlencoded", 400, "form"),
+        (b"<xml/>", "application/xml", 415, "content type"),
+        (b'{"caller_number": "+44"}', "application/json", 422, "event"),
+        (b'{"event": "callSummary"}', "application/json", 422, "caller_number"),
+        (b'{"event": "newTicketOpened", "ticket_id": ""}', "application/json", 422, "ticket_id"),
+        (b"event=chatbotCallback", "application/x-www-form-urlencoded", 422, "original_message"),
+        (
+            b'{"event": "callSummary", "caller_number": "+44", "call_duration": "long"}',
+            "application/json",
+            422,
+            "call_duration",
+        ),
+        (
+            b'{"event": "callSummary", "caller_number": {"secret": "value-xyz"}}',
+            "application/json",
+            422,
+            "caller_number",
+        ),
+    ],
+)
+async def test_bad_input_is_a_short_json_error(
+    body: bytes, content_type: str, status: int, words: str
+) -> None:
+    response = await post_raw(WebhookApp(), body, content_type)
+    assert response.status_code == status
+    assert response.json()["status"] == "error"
+    assert words in response.json()["message"]
+    assert "value-xyz" not in response.text
+    assert "Traceback" not in response.text
+
+
+async def test_wrong_method_and_size() -> None:
+    app = WebhookApp(max_body_size=100)
+    assert (await post_raw(app, b"", method="GET")).status_code == 405
+    assert (await post_raw(app, b"{" + b" " * 200 + b"}")).status_code == 413
+
+
+async def test_chunked_body_over_the_limit_is_refused_without_reading_it_all() -> None:
+    app = WebhookApp(max_body_size=1000)
+    sent = 0
+
+    async def chunks() -> Any:
+        nonlocal sent
+        for _ in range(100):
+            sent += 1
+            yield b"x" * 100
+
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+        response = await http.post(
+            "/", content=chunks(), headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 413
+    assert sent < 100
+
+
+async def test_slow_body_times_out() -> None:
+    app = WebhookApp(body_timeout=0.05)
+    messages = [{"type": "http.request", "body": b"{", "more_body": True}]
+    replies: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop()
+        await anyio.sleep(10)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        replies.append(message)
+
+    scope = {"type": "http", "method": "POST", "headers": [], "query_string": b"", "path": "/"}
+    with anyio.fail_after(2):
+        await app(scope, receive, send)
+    assert replies[0]["status"] == 408
+
+
+@pytest.mark.parametrize(
+    ("headers", "path", "status"),
+    [
+        ({}, "/", 401),
+        ({"x-callsavvy-token": "wrong"}, "/", 401),
+        ({"x-callsavvy-token": TOKEN}, "/", 200),
+        ({}, f"/?token={TOKEN}", 200),
+        ({}, "/?token=old-token", 200),
+        ({}, "/?token=", 401),
+    ],
+)
+async def test_token_from_header_or_query(
+    headers: dict[str, str], path: str, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    app = WebhookApp(token=[TOKEN, "old-token"])
+    content_type, body = sample_body("newChat")
+    response = await post_raw(app, body, content_type, path=path, headers=headers)
+    assert response.status_code == status
+    if status == 401:
+        assert response.json() == {"status": "error", "message": "unauthorized"}
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("callsavvy_async")]
+    assert not any(TOKEN in message for message in ours)
+    assert TOKEN not in response.text
+    assert TOKEN not in repr(app)
+
+
+@pytest.mark.parametrize(
+    ("client", "forwarded", "status"),
+    [
+        ("203.0.113.7", None, 200),
+        ("198.51.100.1", None, 403),
+        ("198.51.100.1", "203.0.113.7", 403),
+        ("10.0.0.2", "203.0.113.7", 200),
+        ("10.0.0.2", "198.51.100.9, 203.0.113.7", 200),
+        ("10.0.0.2", "203.0.113.7, 198.51.100.9", 403),
+        ("10.0.0.2", None, 403),
+    ],
+)
+async def test_allowed_ips_and_trusted_proxies(
+    client: str, forwarded: str | None, status: int
+) -> None:
+    app = WebhookApp(allowed_ips=["203.0.113.0/24", "2001:db8::1"], trusted_proxies=["10.0.0.0/8"])
+    headers = {"x-forwarded-for": forwarded} if forwarded else {}
+    content_type, body = sample_body("newChat")
+    response = await post_raw(app, body, content_type, headers=headers, client=(client, 4000))
+    assert response.status_code == status
+
+
+async def test_dedupe_drops_repeated_deliveries() -> None:
+    app = WebhookApp(dedupe=True)
+    summaries: list[CallSummary] = []
+    tickets: list[NewTicketOpened] = []
+    app.on(CallSummary)(summaries.append)
+    app.on(NewTicketOpened)(tickets.append)
+    for _ in range(3):
+        assert (await post_event(app, "callSummary")).status_code == 200
+        await post_event(app, "newTicketOpened")
+    await post_event(app, "callSummary", recording_url="https://recordings.sandbox.invalid/2.mp3")
+    await post_event(app, "newTicketOpened", ticket_status="Closed")
+    assert len(summaries) == 2
+    assert [t.ticket_status for t in tickets] == ["New", "Closed"]
+
+
+async def test_dedupe_key_is_overridable() -> None:
+    app = WebhookApp(dedupe=True, dedupe_key=lambda event, body: event.event)
+    chats: list[NewChat] = []
+    app.on(NewChat)(chats.append)
+    await post_event(app, "newChat", visitor_name="A")
+    await post_event(app, "newChat", visitor_name="B")
+    assert len(chats) == 1
+
+
+async def test_background_handlers_finish_before_async_with_exits() -> None:
+    app = WebhookApp(shutdown_timeout=5)
+    done: list[str] = []
+
+    @app.on(CallSummary)
+    async def slow(event: CallSummary) -> None:
+        await anyio.sleep(0.05)
+        done.append(event.caller_number)
+
+    async with app:
+        with anyio.fail_after(1):
+            for n in range(10):
+                response = await post_event(app, "callSummary", caller_number=f"+4479000000{n:02d}")
+                assert response.status_code == 200
+        assert len(done) < 10
+    assert len(done) == 10
+
+
+async def test_handlers_still_running_at_timeout_are_reported_dropped() -> None:
+    dropped: list[Any] = []
+    app = WebhookApp(shutdown_timeout=0.05, on_dropped=dropped.append)
+
+    @app.on(NewChat)
+    async def forever(event: NewChat) -> None:
+        await anyio.sleep(60)
+
+    with anyio.fail_after(5):
+        async with app:
+            await post_event(app, "newChat")
+    assert [event.event for event in dropped] == ["newChat"]
+
+
+async def test_full_pending_set_runs_inline() -> None:
+    app = WebhookApp(max_pending=1)
+    order: list[str] = []
+    release = anyio.Event()
+
+    @app.on(NewChat)
+    async def handler(event: NewChat) -> None:
+        if event.visitor_name == "first":
+            await release.wait()
+        order.append(str(event.visitor_name))
+
+    async with app:
+        await post_event(app, "newChat", visitor_name="first")
+        await post_event(app, "newChat", visitor_name="second")
+        assert order == ["second"]
+        release.set()
+    assert order == ["second", "first"]
+
+
+def test_core_is_sans_io() -> None:
+    assert parse_event("text/csv", b"a,b") == Rejection(415, parse_event("text/csv", b"").message)  # type: ignore[union-attr]
+    event = parse_event(None, b"event=newChat&visitor_name=Sam")
+    assert isinstance(event, NewChat)
+    assert event.visitor_name == "Sam"
