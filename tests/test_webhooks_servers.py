@@ -1,0 +1,177 @@
+"""WebhookApp under real servers (uvicorn, hypercorn on 127.0.0.1) and mounted in
+Starlette and FastAPI."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+from fastapi import FastAPI
+from starlette.applications import Starlette
+from starlette.routing import Mount
+
+from callsavvy_async.testing import post_event, sample_body
+from callsavvy_async.webhooks import CallerInfoReply, CallerInformation, CallSummary, WebhookApp
+
+pytestmark = pytest.mark.anyio
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def uvicorn_server(app: Any) -> AsyncIterator[tuple[str, Any]]:
+    import uvicorn
+
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    server = uvicorn.Server(config)
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(server.serve)
+        with anyio.fail_after(10):
+            while not server.started:  # noqa: ASYNC110 - uvicorn offers only this flag
+                await anyio.sleep(0.01)
+        yield f"http://127.0.0.1:{port}", server
+        server.should_exit = True
+
+
+async def test_uvicorn_shutdown_waits_for_50_pending_handlers() -> None:
+    app = WebhookApp(shutdown_timeout=10)
+    handled: list[str] = []
+
+    @app.on(CallSummary)
+    async def slow(event: CallSummary) -> None:
+        await anyio.sleep(0.3)
+        handled.append(event.caller_number)
+
+    content_type, _ = sample_body("callSummary")
+    async with uvicorn_server(app) as (url, server):
+        async with httpx.AsyncClient(base_url=url, timeout=5) as http:
+            with anyio.fail_after(5):
+                for n in range(50):
+                    _, body = sample_body("callSummary", caller_number=f"+44790000{n:04d}")
+                    response = await http.post(
+                        "/", content=body, headers={"content-type": content_type}
+                    )
+                    assert response.status_code == 200
+        assert len(handled) < 50
+        server.should_exit = True
+    assert sorted(handled) == sorted(f"+44790000{n:04d}" for n in range(50))
+
+
+async def test_uvicorn_answers_caller_information_over_a_socket() -> None:
+    app = WebhookApp(token="tok")
+    app.on(CallerInformation)(lambda e: CallerInfoReply(caller_name=f"Caller {e.caller_number}"))
+    content_type, body = sample_body("callerInformation")
+    async with uvicorn_server(app) as (url, _), httpx.AsyncClient(base_url=url) as http:
+        ok = await http.post("/?token=tok", content=body, headers={"content-type": content_type})
+        refused = await http.post("/", content=body, headers={"content-type": content_type})
+        huge = await http.post("/?token=tok", content=b"{" + b" " * 100_000 + b"}")
+    assert ok.json()["caller_name"] == "Caller +447989987123"
+    assert refused.status_code == 401
+    assert huge.status_code == 413
+
+
+async def test_hypercorn_serves_it() -> None:
+    from hypercorn.asyncio import serve
+    from hypercorn.config import Config
+
+    app = WebhookApp()
+    seen: list[CallSummary] = []
+    app.on(CallSummary)(seen.append)
+    port = free_port()
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.loglevel = "WARNING"
+    stop = anyio.Event()
+    async with anyio.create_task_group() as tasks:
+        tasks.start_soon(lambda: serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
+        content_type, body = sample_body("callSummary")
+        async with httpx.AsyncClient(timeout=5) as http:
+            with anyio.fail_after(10):
+                while True:
+                    try:
+                        response = await http.post(
+                            f"http://127.0.0.1:{port}/",
+                            content=body,
+                            headers={"content-type": content_type},
+                        )
+                        break
+                    except httpx.ConnectError:
+                        await anyio.sleep(0.05)
+        stop.set()
+    assert response.status_code == 200
+    assert [e.caller_number for e in seen] == ["+447989987123"]
+
+
+def mounted_in_starlette(webhooks: WebhookApp) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with webhooks:
+            yield
+
+    return Starlette(routes=[Mount("/hooks", app=webhooks)], lifespan=lifespan)
+
+
+def mounted_in_fastapi(webhooks: WebhookApp) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with webhooks:
+            yield
+
+    api = FastAPI(lifespan=lifespan)
+    api.mount("/hooks", webhooks)
+    return api
+
+
+@pytest.mark.parametrize("host", [mounted_in_starlette, mounted_in_fastapi])
+async def test_mounted_with_async_with_lifespan(host: Any) -> None:
+    webhooks = WebhookApp()
+    handled: list[str] = []
+
+    @webhooks.on(CallSummary)
+    async def slow(event: CallSummary) -> None:
+        await anyio.sleep(0.2)
+        handled.append(event.caller_number)
+
+    webhooks.on(CallerInformation)(lambda e: CallerInfoReply(caller_name="Mounted"))
+    async with uvicorn_server(host(webhooks)) as (url, server):
+        async with httpx.AsyncClient(base_url=url) as http:
+            content_type, body = sample_body("callSummary")
+            for _ in range(5):
+                summary = await http.post(
+                    "/hooks/", content=body, headers={"content-type": content_type}
+                )
+                assert summary.status_code == 200
+            content_type, body = sample_body("callerInformation")
+            caller = await http.post(
+                "/hooks/", content=body, headers={"content-type": content_type}
+            )
+        assert len(handled) < 5
+        server.should_exit = True
+    assert caller.json()["caller_name"] == "Mounted"
+    assert len(handled) == 5
+
+
+@pytest.mark.parametrize("host", [mounted_in_starlette, mounted_in_fastapi])
+async def test_mounted_without_lifespan_runs_inline(host: Any) -> None:
+    webhooks = WebhookApp()
+    handled: list[str] = []
+    webhooks.on(CallSummary)(lambda e: handled.append(e.caller_number))
+    response = await post_event(host(webhooks), "callSummary", path="/hooks/")
+    assert response.status_code == 200
+    assert handled == ["+447989987123"]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
