@@ -39,7 +39,15 @@ from callsavvy_async.recipients import (
     strict_normaliser,
 )
 
-__all__ = ["BatchResult", "BulkReport", "BulkStream", "run_bulk", "stream_bulk"]
+__all__ = [
+    "BatchResult",
+    "BulkReport",
+    "BulkStream",
+    "Preview",
+    "preview_bulk",
+    "run_bulk",
+    "stream_bulk",
+]
 
 logger = logging.getLogger("callsavvy_async.bulk")
 
@@ -405,3 +413,45 @@ async def stream_bulk(
             tasks.cancel_scope.cancel()
     except BaseExceptionGroup as group:
         raise _single(group) from None
+
+
+@attrs.frozen
+class Preview:
+    """What a bulk send would do, from reading its recipients without sending."""
+
+    read: int
+    valid: int
+    invalid: int
+    duplicate: int
+    batches: int
+
+
+async def preview_bulk(source: Source, *, batch_size: int, strict_numbers: bool = False) -> Preview:
+    """Read, normalise and de-duplicate `source` (in a temporary store); send nothing."""
+    normalise = strict_normaliser() if strict_numbers else normalise_number
+    store = SQLiteJournal(None)
+    await store.open("preview", resend_unknown=False)
+    read = valid = invalid = duplicate = 0
+    chunk: list[str] = []
+
+    async def admit() -> None:
+        nonlocal valid, duplicate
+        admission = await store.admit(chunk)
+        valid += len(admission.new)
+        duplicate += admission.duplicate
+        chunk.clear()
+
+    try:
+        async for raw in iter_recipients(source):
+            read += 1
+            try:
+                chunk.append(normalise(raw))
+            except InvalidNumberError:
+                invalid += 1
+            if len(chunk) >= ADMIT_CHUNK:
+                await admit()
+        await admit()
+    finally:
+        await store.aclose()
+        store.remove()
+    return Preview(read, valid, invalid, duplicate, -(-valid // batch_size))

@@ -12,7 +12,7 @@ _CLI_PACKAGES = frozenset({"typer", "click", "rich"})
 def main() -> None:
     """Run the command line, or explain how to install it when the `cli` extra is missing."""
     try:
-        from callsavvy_async._cli.app import app
+        from callsavvy_async._cli.main import app
     except ModuleNotFoundError as exc:
         if exc.name not in _CLI_PACKAGES:
             raise

@@ -47,11 +47,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def table(title: str, rows: Sequence[Any]) -> Table:
-    """One row per model, one column per field (the `extra` mapping left out)."""
+def table(title: str, rows: Sequence[Any], columns: Sequence[str] | None = None) -> Table:
+    """One row per model, one column per field (or per named field; `extra` left out)."""
     output = Table(title=title, title_justify="left")
     records = [plain(row) for row in rows]
-    columns = list(records[0]) if records else []
+    columns = list(columns or (records[0] if records else []))
     for column in columns:
         output.add_column(column, overflow="fold")
     for record in records:

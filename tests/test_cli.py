@@ -1,0 +1,201 @@
+"""The `callsavvy` command, in-process (CliRunner) and as a real process against a sandbox
+served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+from typer.testing import CliRunner
+
+from callsavvy_async._cli.main import app
+from callsavvy_async.sandbox import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY, Sandbox, serving
+from callsavvy_async.webhooks import CallSummary, WebhookApp
+
+runner = CliRunner()
+KEYS = {"CALLSAVVY_PUBLIC_KEY": TEST_PUBLIC_KEY, "CALLSAVVY_PRIVATE_KEY": TEST_PRIVATE_KEY}
+
+
+def callsavvy(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CALLSAVVY_")}
+    return subprocess.run(
+        [sys.executable, "-m", "callsavvy_async", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**environment, **(env or {})},
+        check=False,
+    )
+
+
+def test_help_lists_the_commands() -> None:
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("demo", "sandbox", "send", "summary", "list", "trigger", "embed"):
+        assert command in result.output
+
+
+def test_demo_runs_everything_offline() -> None:
+    result = callsavvy("demo")
+    assert result.returncode == 0, result.stderr
+    for words in ("Your account", "Tickets", "5,000 recipients", "Webhooks", "chatbotCallback"):
+        assert words in result.stdout
+    assert "each messaged once" in result.stdout
+
+
+def test_missing_keys_exit_2_naming_the_variables() -> None:
+    result = callsavvy("summary")
+    assert result.returncode == 2
+    assert "CALLSAVVY_PUBLIC_KEY" in result.stderr
+    assert "CALLSAVVY_PRIVATE_KEY" in result.stderr
+
+
+def test_embed_prints_the_snippet() -> None:
+    result = runner.invoke(app, ["embed", "chat", "--color", "green", "--public-key", "pk_1"])
+    assert result.exit_code == 0
+    assert "https://plugin.getcallsavvy.com/chat/pk_1?p&c=Z3JlZW4%3D" in result.output
+
+
+def test_unreadable_and_empty_recipient_files_are_named(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    for path in (empty, tmp_path / "missing.csv"):
+        result = runner.invoke(
+            app,
+            ["send", "whatsapp", "--uid", "u", "-m", "hi", "-f", str(path)],
+            env=KEYS,
+        )
+        assert result.exit_code == 2
+        assert str(path) in result.output
+
+
+def test_dry_run_reads_and_sends_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "list.txt"
+    path.write_text("+447700900001\n+447700900002\n+447700900001\nbad\n")
+    result = runner.invoke(app, ["send", "sms", "-m", "hi", "-f", str(path), "--dry-run"], env=KEYS)
+    assert result.exit_code == 0
+    assert "nothing sent" in result.output
+    assert report_rows(result.output) == {
+        "read": "4",
+        "valid": "2",
+        "invalid": "1",
+        "duplicate": "1",
+        "batches": "1",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def report_rows(output: str) -> dict[str, str]:
+    rows = {}
+    for line in output.splitlines():
+        cells = [c.strip() for c in line.strip("│ ").split("│")]
+        if len(cells) == 2 and cells[0]:
+            rows[cells[0]] = cells[1]
+    return rows
+
+
+@pytest.mark.anyio
+async def test_send_from_csv_with_journal_then_rerun_sends_nothing(tmp_path: Path) -> None:
+    numbers = [f"+4477009{n:05d}" for n in range(1_234)]
+    csv_file = tmp_path / "recipients.csv"
+    csv_file.write_text("name,phone\n" + "".join(f"P{i},{n}\n" for i, n in enumerate(numbers)))
+    journal = tmp_path / "job.sqlite"
+    sb = Sandbox()
+    async with serving(sb) as base_url:
+        env = {**KEYS, "CALLSAVVY_BASE_URL": base_url}
+        args = ("send", "whatsapp", "--uid", "u1", "-m", "Hello", "-f", str(csv_file))
+        args += ("--journal", str(journal), "--concurrency", "8")
+        first = await anyio.to_thread.run_sync(lambda: callsavvy(*args, env=env))
+        again = await anyio.to_thread.run_sync(lambda: callsavvy(*args, env=env))
+        summary = await anyio.to_thread.run_sync(lambda: callsavvy("summary", "--json", env=env))
+        listed = await anyio.to_thread.run_sync(
+            lambda: callsavvy("list", "contact-groups", "--json", env=env)
+        )
+    assert first.returncode == 0, first.stderr
+    first_rows, again_rows = report_rows(first.stdout), report_rows(again.stdout)
+    assert int(first_rows["sent"]) + int(first_rows["queued"]) == 1_234
+    assert first_rows["read"] == "1234"
+    assert again.returncode == 0
+    assert (again_rows["skipped"], again_rows["sent"], again_rows["batches"]) == ("1234", "0", "0")
+    assert Counter(e.recipient for e in sb.ledger) == Counter(numbers)
+    assert json.loads(summary.stdout)["account_status"] == "Active"
+    assert {g["name"] for g in json.loads(listed.stdout)} == {"Customers", "Newsletter"}
+    assert TEST_PRIVATE_KEY not in first.stdout + first.stderr + summary.stdout
+
+
+@pytest.mark.anyio
+async def test_failed_or_unknown_sends_exit_1() -> None:
+    sb = Sandbox()
+    sb.inject("sendSMS", server_error_rate=1.0)
+    async with serving(sb) as base_url:
+        env = {**KEYS, "CALLSAVVY_BASE_URL": base_url}
+        result = await anyio.to_thread.run_sync(
+            lambda: callsavvy("send", "sms", "-m", "hi", "--to", "+447700900001", env=env)
+        )
+    assert result.returncode == 1
+    assert report_rows(result.stdout)["unknown"] == "1"
+
+
+@pytest.mark.anyio
+async def test_trigger_posts_into_a_running_webhook_app() -> None:
+    from tests.test_webhooks_servers import uvicorn_server
+
+    webhooks = WebhookApp(token="tok")
+    seen: list[CallSummary] = []
+    webhooks.on(CallSummary)(seen.append)
+    async with uvicorn_server(webhooks) as (url, _):
+        result = await anyio.to_thread.run_sync(
+            lambda: callsavvy(
+                "trigger", "callSummary", "--url", f"{url}/?token=tok", "--set", "call_duration=7"
+            )
+        )
+        denied = await anyio.to_thread.run_sync(
+            lambda: callsavvy("trigger", "callSummary", "--url", f"{url}/")
+        )
+    assert result.returncode == 0, result.stderr
+    assert "HTTP 200" in result.stdout
+    assert [e.call_duration for e in seen] == [7]
+    assert denied.returncode == 1
+    assert "HTTP 401" in denied.stdout
+
+
+def test_sandbox_command_serves_on_loopback() -> None:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "callsavvy_async", "sandbox", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        env = {**KEYS, "CALLSAVVY_BASE_URL": f"http://127.0.0.1:{port}/v1"}
+        result: Any = None
+        for _ in range(100):
+            result = callsavvy("list", "agents", "--json", env=env)
+            if result.returncode == 0:
+                break
+            anyio.run(anyio.sleep, 0.1)
+        assert result.returncode == 0, result.stderr
+        assert len(json.loads(result.stdout)) == 6
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
