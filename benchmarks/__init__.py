@@ -1,0 +1,1 @@
+"""Benchmarks: runnable scripts printing ratios against baselines measured in the same run."""
