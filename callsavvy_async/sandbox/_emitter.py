@@ -1,44 +1,68 @@
-"""Firing webhook events at a URL or straight into an ASGI app."""
+"""Posting webhook events to a URL or straight into an ASGI app, as Callsavvy does."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
-from typing import Any
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping
 
 import httpx
 
-from callsavvy_async._samples import encode_event, sample_payload
+from callsavvy_async.sandbox._http import ASGIApp
+from callsavvy_async.sandbox._payloads import encoded_event
+from callsavvy_async.sandbox._state import Event
 
-__all__ = ["Target", "post_event"]
+__all__ = ["ASGIApp", "Target", "fire_events", "post_event"]
 
-ASGIApp = Callable[
-    [
-        MutableMapping[str, Any],
-        Callable[[], Awaitable[MutableMapping[str, Any]]],
-        Callable[[MutableMapping[str, Any]], Awaitable[None]],
-    ],
-    Awaitable[None],
-]
-Target = str | ASGIApp
-IN_PROCESS_URL = "http://webhooks.sandbox.invalid/"
+Target = str | ASGIApp | tuple[ASGIApp, str]
+"""A URL; an ASGI app (posted at "/"); or an app and the path (with query) to post at."""
+
+APP_ORIGIN = "http://webhooks.sandbox.invalid"
+USER_AGENT = "Callsavvy-Webhooks/1.0 (callsavvy-async sandbox)"
+TIMEOUT = 10.0
+
+logger = logging.getLogger("callsavvy_async.sandbox")
+
+
+@contextlib.asynccontextmanager
+async def _client(target: Target) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """An httpx client reaching `target`, and the URL to post to."""
+    if isinstance(target, str):
+        url, transport = target, None
+    elif isinstance(target, tuple):
+        app, path = target
+        url, transport = APP_ORIGIN + "/" + path.lstrip("/"), httpx.ASGITransport(app=app)
+    else:
+        url, transport = APP_ORIGIN + "/", httpx.ASGITransport(app=target)
+    async with httpx.AsyncClient(transport=transport, timeout=TIMEOUT) as client:
+        yield client, url
+
+
+async def _post(
+    client: httpx.AsyncClient, url: str, event_name: str, fields: Mapping[str, object]
+) -> httpx.Response:
+    content_type, body = encoded_event(event_name, fields)
+    headers = {"content-type": content_type, "user-agent": USER_AGENT}
+    return await client.post(url, content=body, headers=headers)
 
 
 async def post_event(
-    target: Target,
-    event: str,
-    overrides: Mapping[str, object] | None = None,
-    *,
-    path: str = "/",
-    seconds: float = 10.0,
+    target: Target, event_name: str, fields: Mapping[str, object]
 ) -> httpx.Response:
-    """POST a sample `event` (with `overrides`) to a URL, or to `path` of an ASGI app;
-    return the answer."""
-    content_type, body = encode_event(sample_payload(event, **(overrides or {})))
-    headers = {"content-type": content_type, "user-agent": "callsavvy-sandbox-webhooks"}
-    if isinstance(target, str):
-        async with httpx.AsyncClient(timeout=seconds) as client:
-            return await client.post(target, content=body, headers=headers)
-    transport = httpx.ASGITransport(app=target)
-    async with httpx.AsyncClient(transport=transport, timeout=seconds) as client:
-        url = IN_PROCESS_URL.rstrip("/") + path
-        return await client.post(url, content=body, headers=headers)
+    """POST the payload of `event_name` with `fields` to `target`; return the answer."""
+    async with _client(target) as (client, url):
+        return await _post(client, url, event_name, fields)
+
+
+async def fire_events(target: Target, events: list[Event]) -> None:
+    """Deliver the events a state change caused, over one client. A failure is logged
+    (Callsavvy does not retry either) and never breaks the API's answer."""
+    async with _client(target) as (client, url):
+        for event_name, fields in events:
+            try:
+                response = await _post(client, url, event_name, fields)
+            except Exception as exc:
+                logger.warning("webhook %s not delivered: %r", event_name, exc)
+                continue
+            if response.status_code >= 400:
+                logger.warning("webhook %s answered HTTP %d", event_name, response.status_code)

@@ -1,4 +1,6 @@
-"""Injected faults: latency, 5xx, 429 with Retry-After, and answers lost after processing."""
+"""Injected faults: latency, 5xx, 429 with Retry-After, and answers lost after the
+request was processed. Drawn from their own seeded generator, so injecting faults never
+changes the ids or statuses the account hands out."""
 
 from __future__ import annotations
 
@@ -7,73 +9,85 @@ from typing import Literal
 
 import attrs
 
-__all__ = ["FaultPlan", "Faults", "LostAnswer"]
+__all__ = ["Decision", "FaultPlan", "Faults", "Latency", "LostAnswer"]
 
 LostAnswer = Literal["disconnect", "timeout"]
 Latency = float | tuple[float, float] | None
+SERVER_ERROR_STATUSES = (500, 502, 503)
+
+
+def _rate(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{attribute.name} must be between 0 and 1, got {value!r}")
+
+
+def _latency(instance: object, attribute: attrs.Attribute[Latency], value: Latency) -> None:
+    low, high = value if isinstance(value, tuple) else (value or 0.0, value or 0.0)
+    if not 0.0 <= low <= high:
+        raise ValueError(f"latency must be seconds >= 0 or a (low, high) range, got {value!r}")
+
+
+def _lost_answer(instance: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in ("disconnect", "timeout"):
+        raise ValueError(f"lost_answer must be 'disconnect' or 'timeout', got {value!r}")
 
 
 @attrs.frozen
 class FaultPlan:
-    """What can go wrong with requests to one resource (or to all)."""
+    """What goes wrong with requests to one resource (or to all of them)."""
 
-    latency: Latency = None
-    server_error_rate: float = 0.0
-    rate_limit_rate: float = 0.0
-    retry_after: float = 1.0
-    lost_answer_rate: float = 0.0
-    lost_answer: LostAnswer = "disconnect"
+    latency: Latency = attrs.field(default=None, validator=_latency)
+    server_error_rate: float = attrs.field(default=0.0, validator=_rate)
+    rate_limit_rate: float = attrs.field(default=0.0, validator=_rate)
+    retry_after: float = attrs.field(default=1.0)
+    lost_answer_rate: float = attrs.field(default=0.0, validator=_rate)
+    lost_answer: LostAnswer = attrs.field(default="disconnect", validator=_lost_answer)
 
 
-@attrs.define
+@attrs.frozen
 class Decision:
+    """One request's fate: a delay, then at most one of the failures."""
+
     delay: float = 0.0
-    server_error: bool = False
-    rate_limited: bool = False
-    lose_answer: bool = False
+    status: int | None = None
+    retry_after: float | None = None
+    lost_answer: LostAnswer | None = None
+
+
+NO_FAULT = Decision()
 
 
 class Faults:
-    """Fault plans per resource, decided by one seeded random generator."""
+    """Fault plans per resource (None: every resource without a plan of its own)."""
 
     def __init__(self, seed: int | None) -> None:
-        self._random = random.Random(seed)
+        self._random = random.Random(None if seed is None else f"faults-{seed}")
         self._plans: dict[str | None, FaultPlan] = {}
 
     def set(self, resource: str | None, plan: FaultPlan) -> None:
-        for name, rate in (
-            ("server_error_rate", plan.server_error_rate),
-            ("rate_limit_rate", plan.rate_limit_rate),
-            ("lost_answer_rate", plan.lost_answer_rate),
-        ):
-            if not 0.0 <= rate <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1")
-        if plan.lost_answer not in ("disconnect", "timeout"):
-            raise ValueError("lost_answer must be 'disconnect' or 'timeout'")
         self._plans[resource] = plan
 
     def clear(self) -> None:
         self._plans.clear()
 
-    def plan_for(self, resource: str) -> FaultPlan | None:
-        return self._plans.get(resource) or self._plans.get(None)
-
-    def decide(self, plan: FaultPlan) -> Decision:
-        """Draw this request's fate; at most one of the error kinds happens."""
+    def decide(self, resource: str) -> Decision:
+        """Draw the fate of one request to `resource`."""
+        if not self._plans:
+            return NO_FAULT
+        plan = self._plans.get(resource) or self._plans.get(None)
+        if plan is None:
+            return NO_FAULT
         roll = self._random.random
-        decision = Decision(delay=self._delay(plan.latency))
+        delay = self._delay(plan.latency)
         if roll() < plan.rate_limit_rate:
-            decision.rate_limited = True
-        elif roll() < plan.server_error_rate:
-            decision.server_error = True
-        elif roll() < plan.lost_answer_rate:
-            decision.lose_answer = True
-        return decision
+            return Decision(delay, 429, retry_after=plan.retry_after)
+        if roll() < plan.server_error_rate:
+            return Decision(delay, self._random.choice(SERVER_ERROR_STATUSES))
+        if roll() < plan.lost_answer_rate:
+            return Decision(delay, lost_answer=plan.lost_answer)
+        return Decision(delay)
 
     def _delay(self, latency: Latency) -> float:
-        if latency is None:
-            return 0.0
         if isinstance(latency, tuple):
-            low, high = latency
-            return self._random.uniform(low, high)
-        return float(latency)
+            return self._random.uniform(*latency)
+        return float(latency or 0.0)
