@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl
 
 import anyio
 import attrs
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from callsavvy_async.webhooks._core import Rejection, parse_event
 from callsavvy_async.webhooks.events import (
@@ -44,6 +45,9 @@ Send = Callable[[Message], Awaitable[None]]
 Handler = Callable[[Any], Any]
 DedupeKey = Callable[[Event, bytes], Hashable]
 _H = TypeVar("_H", bound=Handler)
+_Job = tuple[Handler, "Event | UnknownEvent"]
+WORKERS = 32
+"""Long-lived tasks that run background handlers; past them, one task per event."""
 
 _OK = b'{"status":"success"}'
 _JSON = b"application/json"
@@ -99,6 +103,7 @@ class WebhookApp:
         self._seen = _Seen(dedupe_ttl, dedupe_size) if dedupe else None
         self._dedupe_key = dedupe_key or default_dedupe_key
         self._tasks: anyio.abc.TaskGroup | None = None
+        self._idle_workers: MemoryObjectSendStream[_Job] | None = None
         self._pending: dict[int, Event | UnknownEvent] = {}
         self._idle = anyio.Event()
         self._exit_stack: AsyncExitStack | None = None
@@ -152,11 +157,17 @@ class WebhookApp:
     async def running(self) -> AsyncIterator[None]:
         """Run handlers in the background; on exit wait up to shutdown_timeout for them."""
         async with anyio.create_task_group() as tasks:
+            send, receive = anyio.create_memory_object_stream[_Job](0)
+            self._idle_workers = send
+            with receive:
+                for _ in range(min(WORKERS, self._max_pending)):
+                    tasks.start_soon(self._worker, receive.clone())
             self._tasks = tasks
             try:
                 yield
             finally:
-                self._tasks = None
+                self._tasks = self._idle_workers = None
+                send.close()
                 await self._drain(tasks)
 
     async def _drain(self, tasks: anyio.abc.TaskGroup) -> None:
@@ -299,22 +310,30 @@ class WebhookApp:
             handler = self._handlers.get(event.event)
         if handler is None:
             return
-        tasks = self._tasks
-        if tasks is None or len(self._pending) >= self._max_pending:
+        tasks, workers = self._tasks, self._idle_workers
+        if tasks is None or workers is None or len(self._pending) >= self._max_pending:
             await _run_logged(handler, event)
-        else:
-            if not self._pending:
-                self._idle = anyio.Event()
-            self._pending[id(event)] = event
-            tasks.start_soon(self._run_background, handler, event)
+            return
+        if not self._pending:
+            self._idle = anyio.Event()
+        self._pending[id(event)] = event
+        try:
+            workers.send_nowait((handler, event))
+        except (anyio.WouldBlock, anyio.ClosedResourceError):
+            tasks.start_soon(self._run_counted, handler, event)
 
-    async def _run_background(self, handler: Handler, event: Event | UnknownEvent) -> None:
-        """Run a handler counted in `_pending` (added before it was scheduled)."""
-        key = id(event)
+    async def _worker(self, jobs: MemoryObjectReceiveStream[_Job]) -> None:
+        """A long-lived task running handlers handed to it: cheaper than a task per event."""
+        async with jobs:
+            async for handler, event in jobs:
+                await self._run_counted(handler, event)
+
+    async def _run_counted(self, handler: Handler, event: Event | UnknownEvent) -> None:
+        """Run a handler counted in `_pending` (added before it was handed over)."""
         try:
             await _run_logged(handler, event)
         finally:
-            del self._pending[key]
+            del self._pending[id(event)]
             if not self._pending:
                 self._idle.set()
 
