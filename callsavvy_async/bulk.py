@@ -29,7 +29,7 @@ from callsavvy_async._errors import (
     UnexpectedResponseError,
 )
 from callsavvy_async._retry import RetryPolicy
-from callsavvy_async.journal import JobStore, Problem, SQLiteJournal
+from callsavvy_async.journal import Finished, JobStore, Problem, SQLiteJournal
 from callsavvy_async.models import SendResult
 from callsavvy_async.recipients import (
     InvalidNumberError,
@@ -205,32 +205,41 @@ class _Job:
     async def _work(
         self, inbox: Any, emit: Callable[[BatchResult], Awaitable[None]] | None
     ) -> None:
-        async with inbox:
-            async for numbers in inbox:
-                result = await self._send(numbers)
-                self._record(result)
-                if emit is not None:
-                    await emit(result)
+        """Claim and send batches; a batch's outcome is written with the next claim (one
+        journal write per batch), so each worker has at most one batch not written done."""
+        previous: Finished | None = None
+        try:
+            async with inbox:
+                async for numbers in inbox:
+                    with anyio.CancelScope(shield=True):
+                        batch = await self._store.claim(numbers, previous)
+                    previous = None
+                    self.report.batches += 1
+                    result = await self._send(batch, numbers)
+                    previous = Finished(batch, result.outcome, result.cost, result.reason)
+                    self._record(result)
+                    if emit is not None:
+                        await emit(result)
+        finally:
+            if previous is not None:
+                with anyio.CancelScope(shield=True):
+                    await self._store.finish(previous)
 
-    async def _send(self, numbers: list[str]) -> BatchResult:
-        """Claim, send (retrying only provably unsent attempts) and finish one batch."""
-        with anyio.CancelScope(shield=True):
-            batch = await self._store.claim(numbers)
-        self.report.batches += 1
+    async def _send(self, batch: int, numbers: list[str]) -> BatchResult:
+        """Send a claimed batch, retrying only attempts that provably sent nothing."""
         attempt = 0
         while True:
             try:
                 await self._wait_for_turn()
             except anyio.get_cancelled_exc_class():
                 with anyio.CancelScope(shield=True):
-                    await self._store.finish(batch, "failed", None, "cancelled before sending")
+                    await self._store.finish(Finished(batch, "failed", None, "cancelled"))
                 raise
             with anyio.CancelScope(shield=True):
                 outcome = await self._attempt(batch, numbers, attempt)
-                if outcome is not _RETRY:
-                    assert isinstance(outcome, BatchResult)
-                    await self._store.finish(batch, outcome.outcome, outcome.cost, outcome.reason)
-                    return outcome
+            if outcome is not _RETRY:
+                assert isinstance(outcome, BatchResult)
+                return outcome
             attempt += 1
 
     async def _attempt(self, batch: int, numbers: list[str], attempt: int) -> BatchResult | object:

@@ -28,6 +28,7 @@ from callsavvy_async._errors import InvalidRequestError
 
 __all__ = [
     "Admission",
+    "Finished",
     "JobStore",
     "JournalMismatchError",
     "Problem",
@@ -43,7 +44,8 @@ CREATE TABLE IF NOT EXISTS recipient (
     number TEXT PRIMARY KEY, batch INTEGER, run INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batch (
-    id INTEGER PRIMARY KEY, state TEXT NOT NULL, outcome TEXT, cost TEXT, reason TEXT
+    id INTEGER PRIMARY KEY, state TEXT NOT NULL, outcome TEXT, cost TEXT, reason TEXT,
+    numbers TEXT NOT NULL, linked INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS invalid (raw TEXT NOT NULL, reason TEXT NOT NULL);
 """
@@ -64,6 +66,21 @@ class Admission:
 
 
 @attrs.frozen
+class Finished:
+    """A batch's outcome, to be written: sent, queued, failed or unknown."""
+
+    batch: int
+    outcome: str
+    cost: Decimal | None = None
+    reason: str | None = None
+
+    def row(self) -> tuple[str, str, str | None, str | None, int]:
+        state = self.outcome if self.outcome in ("failed", "unknown") else "done"
+        cost = None if self.cost is None else str(self.cost)
+        return (state, self.outcome, cost, self.reason, self.batch)
+
+
+@attrs.frozen
 class Problem:
     """A recipient that was not confirmed sent: failed, unknown or invalid, and why."""
 
@@ -79,10 +96,8 @@ class JobStore(Protocol):
     async def admit(
         self, numbers: Sequence[str], invalid: Sequence[tuple[str, str]]
     ) -> Admission: ...
-    async def claim(self, numbers: Sequence[str]) -> int: ...
-    async def finish(
-        self, batch: int, outcome: str, cost: Decimal | None, reason: str | None
-    ) -> None: ...
+    async def claim(self, numbers: Sequence[str], finished: Finished | None = None) -> int: ...
+    async def finish(self, finished: Finished) -> None: ...
     def problems(self) -> Iterator[Problem]: ...
     async def aclose(self) -> None: ...
 
@@ -145,6 +160,7 @@ class SQLiteJournal:
                 "UPDATE batch SET state = 'unknown', outcome = 'unknown', "
                 "reason = 'in flight when the job stopped' WHERE state = 'inflight'"
             )
+            self._link_recipients()
             retry = ("failed", "unknown") if resend_unknown else ("failed",)
             marks = ",".join("?" * len(retry))
             db.execute(
@@ -154,6 +170,19 @@ class SQLiteJournal:
             )
             db.execute(f"DELETE FROM batch WHERE state IN ({marks})", retry)
             db.execute("DELETE FROM invalid")
+
+    def _link_recipients(self) -> None:
+        """Point the recipients of earlier runs' batches at them (claims store only the
+        batch's numbers, to stay cheap), so a re-run can tell done from unknown."""
+        db = self._conn
+        for batch, numbers in db.execute(
+            "SELECT id, numbers FROM batch WHERE linked = 0"
+        ).fetchall():
+            db.executemany(
+                "UPDATE recipient SET batch = ? WHERE number = ?",
+                ((batch, number) for number in numbers.split(",")),
+            )
+        db.execute("UPDATE batch SET linked = 1 WHERE linked = 0")
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._conn)
@@ -194,41 +223,35 @@ class SQLiteJournal:
                     skipped += 1
         return Admission(new, duplicate, skipped, unknown)
 
-    async def claim(self, numbers: Sequence[str]) -> int:
-        """Write a batch in flight, durably, before its request is sent; return its id."""
-        return await self._call(lambda: self._claim(numbers))
+    async def claim(self, numbers: Sequence[str], finished: Finished | None = None) -> int:
+        """Write a batch in flight, durably, before its request is sent, together with the
+        outcome of the claimer's previous batch; return the new batch's id."""
+        return await self._call(lambda: self._claim(numbers, finished))
 
-    def _claim(self, numbers: Sequence[str]) -> int:
+    def _claim(self, numbers: Sequence[str], finished: Finished | None) -> int:
         db = self._conn
         with self._transaction():
-            batch = db.execute("INSERT INTO batch (state) VALUES ('inflight')").lastrowid
-            db.executemany(
-                "UPDATE recipient SET batch = ? WHERE number = ?", ((batch, n) for n in numbers)
-            )
+            if finished is not None:
+                db.execute(_FINISH, finished.row())
+            batch = db.execute(
+                "INSERT INTO batch (state, numbers) VALUES ('inflight', ?)", (",".join(numbers),)
+            ).lastrowid
         assert batch is not None
         return batch
 
-    async def finish(
-        self, batch: int, outcome: str, cost: Decimal | None, reason: str | None
-    ) -> None:
-        """Record a batch's outcome: sent, queued, failed or unknown."""
-        state = outcome if outcome in ("failed", "unknown") else "done"
-        await self._call(
-            lambda: self._conn.execute(
-                "UPDATE batch SET state = ?, outcome = ?, cost = ?, reason = ? WHERE id = ?",
-                (state, outcome, None if cost is None else str(cost), reason, batch),
-            )
-        )
+    async def finish(self, finished: Finished) -> None:
+        """Record a batch's outcome on its own (the claimer has no next batch)."""
+        await self._call(lambda: self._conn.execute(_FINISH, finished.row()))
 
     def problems(self) -> Iterator[Problem]:
         """Every failed, unknown or invalid recipient of this run, read from the file."""
         db = sqlite3.connect(self.path)
         try:
-            for number, outcome, reason in db.execute(
-                "SELECT r.number, b.outcome, b.reason FROM recipient r JOIN batch b "
-                "ON b.id = r.batch WHERE b.state IN ('failed', 'unknown')"
+            for numbers, outcome, reason in db.execute(
+                "SELECT numbers, outcome, reason FROM batch WHERE state IN ('failed', 'unknown')"
             ):
-                yield Problem(number, outcome, reason or outcome)
+                for number in numbers.split(","):
+                    yield Problem(number, outcome, reason or outcome)
             for raw, reason in db.execute("SELECT raw, reason FROM invalid"):
                 yield Problem(raw, "invalid", reason)
         finally:
@@ -245,6 +268,9 @@ class SQLiteJournal:
         if self._tempdir is not None:
             shutil.rmtree(self._tempdir, ignore_errors=True)
             self._tempdir = None
+
+
+_FINISH = "UPDATE batch SET state = ?, outcome = ?, cost = ?, reason = ? WHERE id = ?"
 
 
 class _Transaction:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Literal
 
@@ -92,9 +92,18 @@ class _BulkSender(Resource):
             **options,
         }
 
-    @property
-    def _unretried(self) -> Any:
-        return self._client.with_options(max_retries=0)
+    def _sender(
+        self, resource: str, fields: dict[str, Any]
+    ) -> Callable[[list[str]], Awaitable[SendResult]]:
+        """Send one batch of numbers the bulk engine already normalised, without client
+        retries: the engine decides what may be retried."""
+        client = self._client.with_options(max_retries=0)
+
+        async def send_batch(numbers: list[str]) -> SendResult:
+            body = {**fields, "recipient": ",".join(numbers)}
+            return await client._call(resource, body, SendResult, write=True)
+
+        return send_batch
 
 
 class Sms(_BulkSender):
@@ -144,10 +153,7 @@ class Sms(_BulkSender):
     ) -> tuple[Any, dict[str, Any]]:
         required("message", message)
         optional("sender_id", sender_id)
-        sms = self._unretried.sms
-
-        async def send_batch(numbers: list[str]) -> SendResult:
-            return await sms.send(numbers, message, sender_id)  # type: ignore[no-any-return]
+        send_batch = self._sender("sendSMS", compact(sender_id=sender_id, message=message))
 
         arguments = self._bulk_arguments(
             "sms", (message, sender_id), batch_size, bulk_options(**options)
@@ -215,10 +221,8 @@ class Robocalls(_BulkSender):
         required("message", message)
         check_call_type(call_type)
         check_duration(duration)
-        robocalls = self._unretried.robocalls
-
-        async def send_batch(numbers: list[str]) -> SendResult:
-            return await robocalls.send(numbers, message, call_type, duration)  # type: ignore[no-any-return]
+        fields = {"call_type": call_type, "message": message, "duration": check_duration(duration)}
+        send_batch = self._sender("sendRobocall", fields)
 
         key = (message, call_type, duration)
         arguments = self._bulk_arguments("robocall", key, batch_size, bulk_options(**options))
@@ -273,10 +277,7 @@ class Whatsapp(_BulkSender):
             raise InvalidRequestError(
                 f"batch_size: WhatsApp takes at most {WHATSAPP_MAX_RECIPIENTS} recipients per call"
             )
-        whatsapp = self._unretried.whatsapp
-
-        async def send_batch(numbers: list[str]) -> SendResult:
-            return await whatsapp.send(uid, numbers, message)  # type: ignore[no-any-return]
+        send_batch = self._sender("sendWhatsapp", {"uid": uid, "message": message})
 
         arguments = self._bulk_arguments(
             "whatsapp", (uid, message), batch_size, bulk_options(**options)
