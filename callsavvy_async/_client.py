@@ -27,6 +27,7 @@ from callsavvy_async._errors import (
 )
 from callsavvy_async._response import read_envelope
 from callsavvy_async._retry import RetryPolicy
+from callsavvy_async._transport import PoolTransport
 from callsavvy_async._version import __version__
 from callsavvy_async.resources import (
     Account,
@@ -329,7 +330,7 @@ def _build_dispatch(
     if transport is None and environment_proxy(base_url):
         client = httpx.AsyncClient(headers=headers, timeout=timeout, limits=limits)
         return ClientDispatch(client, {}, owned=True)
-    return TransportDispatch(transport or httpx.AsyncHTTPTransport(limits=limits), headers)
+    return TransportDispatch(transport or PoolTransport(limits=limits), headers)
 
 
 def _transport_failure(

@@ -87,13 +87,14 @@ def test_bad_settings_are_rejected(kwargs: dict[str, int]) -> None:
 
 @pytest.mark.anyio
 async def test_own_pool_uses_max_connections() -> None:
+    from callsavvy_async._transport import PoolTransport
+
     cs = AsyncCallsavvy(public_key="pk", private_key="sk", max_connections=7)
     assert cs.max_connections == 7
-    pool = cs._dispatch.transport._pool  # type: ignore[attr-defined]
-    assert pool._max_connections == 7
-    assert pool._max_keepalive_connections == 7
+    transport = cs._dispatch.transport  # type: ignore[attr-defined]
+    assert isinstance(transport, PoolTransport)
+    assert transport.max_connections == 7
     await cs.aclose()
-    assert pool.connections == []
 
 
 @pytest.mark.anyio
