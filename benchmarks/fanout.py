@@ -42,6 +42,7 @@ import math
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -75,6 +76,7 @@ HEADERS = {
 }
 OURS = "ours: send_bulk"
 BASELINE = "httpx pool + aiometer"
+JOURNALED = "ours: send_bulk + journal file"
 
 
 # --- the job ------------------------------------------------------------------------------
@@ -309,16 +311,22 @@ def sdk_send_variant(
 
 
 def send_bulk_variant(
-    name: str, transport: Callable[[Job], httpx.AsyncBaseTransport | None], **kw: Any
+    name: str,
+    transport: Callable[[Job], httpx.AsyncBaseTransport | None],
+    *,
+    journal: bool = False,
+    **kw: Any,
 ) -> Variant:
     @asynccontextmanager
     async def setup(job: Job) -> AsyncIterator[Run]:
         async with _sdk_client(job, transport(job)) as cs:
 
             async def run() -> None:
-                report = await cs.whatsapp.send_bulk(
-                    UID, recipients(job), MESSAGE, concurrency=job.concurrency
-                )
+                with tempfile.TemporaryDirectory() as folder:
+                    path = os.path.join(folder, "job.sqlite") if journal else None
+                    report = await cs.whatsapp.send_bulk(
+                        UID, recipients(job), MESSAGE, concurrency=job.concurrency, journal=path
+                    )
                 expected = job.requests * BATCH
                 if getattr(report, "sent", expected) != expected:
                     raise RuntimeError(f"send_bulk did not send everything: {report!r}")
@@ -392,6 +400,7 @@ def variants() -> list[Variant]:
     found.append(sdk_send_variant("SDK send + semaphore", ours_transport))
     if _has_send_bulk():
         found.append(send_bulk_variant(OURS, ours_transport, slow_too=True))
+        found.append(send_bulk_variant(JOURNALED, ours_transport, journal=True))
     else:  # before the bulk engine exists, the SDK's send through a semaphore stands in
         found.append(sdk_send_variant(OURS, ours_transport, slow_too=True))
     return found
@@ -588,6 +597,18 @@ def rows(results: Results) -> list[Row]:
         if efficiency is not None:
             found.append(
                 row(f"fanout 200 ms efficiency, {backend}{note}", efficiency, 1.0, ">= 0.95")
+            )
+    for backend in BACKENDS:
+        journaled = results.efficiency(JOURNALED, backend, 0.02)
+        plain = results.efficiency(OURS, backend, 0.02)
+        if journaled is not None and plain is not None:
+            found.append(
+                row(
+                    f"fanout 20 ms journal file vs none, {backend}{note}",
+                    journaled,
+                    plain,
+                    ">= 0.8",
+                )
             )
     for backend, target in (("asyncio", ">= 6"), ("trio", ">= 3")):
         ours = results.efficiency(OURS, backend, 0.02)
