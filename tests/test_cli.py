@@ -203,3 +203,51 @@ def test_sandbox_command_serves_on_loopback() -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.anyio
+async def test_ctrl_c_settles_in_flight_batches_and_prints_the_partial_report(
+    tmp_path: Path,
+) -> None:
+    import signal
+
+    numbers = [f"+4477009{n:05d}" for n in range(3_000)]
+    path = tmp_path / "list.txt"
+    path.write_text("\n".join(numbers))
+    journal = tmp_path / "job.sqlite"
+    sb = Sandbox()
+    sb.inject("sendWhatsapp", latency=0.05)
+    args = [
+        "send",
+        "whatsapp",
+        "--uid",
+        "u",
+        "-m",
+        "hi",
+        "-f",
+        str(path),
+        "--journal",
+        str(journal),
+    ]
+    async with serving(sb) as base_url:
+        env = {**os.environ, **KEYS, "CALLSAVVY_BASE_URL": base_url}
+        command = [sys.executable, "-m", "callsavvy_async", *args]
+        async with await anyio.open_process(command, env=env) as process:
+            with anyio.fail_after(30):
+                while len(sb.ledger) < 300:  # noqa: ASYNC110 - polling another process
+                    await anyio.sleep(0.02)
+            process.send_signal(signal.SIGINT)
+            assert process.stdout is not None
+            output = b"".join([chunk async for chunk in process.stdout]).decode()
+            await process.wait()
+        interrupted = len(sb.ledger)
+        sb.clear_faults()
+        rerun = await anyio.to_thread.run_sync(lambda: callsavvy(*args, env=env))
+    assert process.returncode == 130
+    assert "interrupted" in output
+    assert int(report_rows(output)["sent"]) + int(report_rows(output)["queued"]) > 0
+    assert interrupted < 3_000
+    ledger = Counter(e.recipient for e in sb.ledger)
+    assert max(ledger.values()) == 1
+    assert set(ledger) == set(numbers)
+    assert report_rows(rerun.stdout)["unknown"] == "0"

@@ -175,3 +175,41 @@ async def test_mounted_without_lifespan_runs_inline(host: Any) -> None:
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+async def test_hypercorn_on_trio_serves_it() -> None:
+    """anyio_backend is asyncio in this module; run hypercorn's trio worker in its own loop."""
+    import trio
+    from hypercorn.config import Config
+    from hypercorn.trio import serve
+
+    app = WebhookApp()
+    seen: list[CallSummary] = []
+    app.on(CallSummary)(seen.append)
+    port = free_port()
+    config = Config()
+    config.bind = [f"127.0.0.1:{port}"]
+    config.loglevel = "WARNING"
+
+    async def scenario() -> int:
+        async with trio.open_nursery() as nursery:
+            nursery.start_soon(serve, app, config)  # type: ignore[arg-type]
+            content_type, body = sample_body("callSummary")
+            async with httpx.AsyncClient(timeout=5) as http:
+                with trio.fail_after(10):
+                    while True:
+                        try:
+                            response = await http.post(
+                                f"http://127.0.0.1:{port}/",
+                                content=body,
+                                headers={"content-type": content_type},
+                            )
+                            break
+                        except httpx.ConnectError:
+                            await trio.sleep(0.05)
+            nursery.cancel_scope.cancel()
+        return response.status_code
+
+    status = await anyio.to_thread.run_sync(trio.run, scenario)
+    assert status == 200
+    assert [e.caller_number for e in seen] == ["+447989987123"]
