@@ -28,6 +28,22 @@ def free_port() -> int:
         return port
 
 
+async def post_when_up(port: int, event: str = "callSummary") -> httpx.Response:
+    """POST a sample event to a server that may still be starting (bounded retries)."""
+    content_type, body = sample_body(event)
+    async with httpx.AsyncClient(timeout=5) as http:
+        for _ in range(200):
+            try:
+                return await http.post(
+                    f"http://127.0.0.1:{port}/",
+                    content=body,
+                    headers={"content-type": content_type},
+                )
+            except httpx.ConnectError:
+                await anyio.sleep(0.05)
+    raise AssertionError(f"nothing listened on port {port}")
+
+
 @contextlib.asynccontextmanager
 async def uvicorn_server(app: Any) -> AsyncIterator[tuple[str, Any]]:
     import uvicorn
@@ -95,19 +111,7 @@ async def test_hypercorn_serves_it() -> None:
     stop = anyio.Event()
     async with anyio.create_task_group() as tasks:
         tasks.start_soon(lambda: serve(app, config, shutdown_trigger=stop.wait))  # type: ignore[arg-type]
-        content_type, body = sample_body("callSummary")
-        async with httpx.AsyncClient(timeout=5) as http:
-            with anyio.fail_after(10):
-                while True:
-                    try:
-                        response = await http.post(
-                            f"http://127.0.0.1:{port}/",
-                            content=body,
-                            headers={"content-type": content_type},
-                        )
-                        break
-                    except httpx.ConnectError:
-                        await anyio.sleep(0.05)
+        response = await post_when_up(port)
         stop.set()
     assert response.status_code == 200
     assert [e.caller_number for e in seen] == ["+447989987123"]
@@ -194,19 +198,7 @@ async def test_hypercorn_on_trio_serves_it() -> None:
     async def scenario() -> int:
         async with trio.open_nursery() as nursery:
             nursery.start_soon(serve, app, config)  # type: ignore[arg-type]
-            content_type, body = sample_body("callSummary")
-            async with httpx.AsyncClient(timeout=5) as http:
-                with trio.fail_after(10):
-                    while True:
-                        try:
-                            response = await http.post(
-                                f"http://127.0.0.1:{port}/",
-                                content=body,
-                                headers={"content-type": content_type},
-                            )
-                            break
-                        except httpx.ConnectError:
-                            await trio.sleep(0.05)
+            response = await post_when_up(port)
             nursery.cancel_scope.cancel()
         return response.status_code
 
