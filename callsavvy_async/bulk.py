@@ -19,6 +19,7 @@ from typing import Any
 import anyio
 import attrs
 
+from callsavvy_async import _retry
 from callsavvy_async._errors import (
     APIConnectionError,
     APIError,
@@ -57,7 +58,14 @@ ProgressCallback = Callable[["BulkReport"], None]
 ERROR_SAMPLE_SIZE = 20
 ADMIT_CHUNK = 512
 MAX_UNSENT_RETRIES = 8
-_RETRY = object()
+KNOWN_STATUSES = ("sent", "queued", "failed")
+
+
+@attrs.frozen
+class _Retry:
+    """Send the batch again after `delay` seconds: the attempt provably sent nothing."""
+
+    delay: float = 0.0
 
 
 @attrs.define
@@ -226,10 +234,14 @@ class _Job:
                     await self._store.finish(previous)
 
     async def _send(self, batch: int, numbers: list[str]) -> BatchResult:
-        """Send a claimed batch, retrying only attempts that provably sent nothing."""
+        """Send a claimed batch, retrying only attempts that provably sent nothing; waits
+        happen outside the shield, so cancelling the job never waits on a backoff."""
         attempt = 0
+        delay = 0.0
         while True:
             try:
+                if delay:
+                    await _retry.sleep(delay)
                 await self._wait_for_turn()
             except anyio.get_cancelled_exc_class():
                 with anyio.CancelScope(shield=True):
@@ -237,12 +249,12 @@ class _Job:
                 raise
             with anyio.CancelScope(shield=True):
                 outcome = await self._attempt(batch, numbers, attempt)
-            if outcome is not _RETRY:
-                assert isinstance(outcome, BatchResult)
+            if isinstance(outcome, BatchResult):
                 return outcome
+            delay = outcome.delay
             attempt += 1
 
-    async def _attempt(self, batch: int, numbers: list[str], attempt: int) -> BatchResult | object:
+    async def _attempt(self, batch: int, numbers: list[str], attempt: int) -> BatchResult | _Retry:
         def done(outcome: str, reason: str | None = None) -> BatchResult:
             return BatchResult(batch, tuple(numbers), outcome, reason=reason)
 
@@ -255,14 +267,13 @@ class _Job:
             if attempt >= MAX_UNSENT_RETRIES:
                 return done("failed", str(exc))
             self._pause(self._backoff.delay(attempt, exc.retry_after))
-            return _RETRY
+            return _Retry()
         except OutcomeUnknownError as exc:
             return done("unknown", str(exc))
         except APIConnectionError as exc:
             if attempt >= MAX_UNSENT_RETRIES:
                 return done("failed", str(exc))
-            await anyio.sleep(self._backoff.delay(attempt))
-            return _RETRY
+            return _Retry(self._backoff.delay(attempt))
         except UnexpectedResponseError as exc:
             return done("unknown", str(exc))
         except (APIError, InvalidRequestError) as exc:
@@ -270,7 +281,7 @@ class _Job:
         except Exception as exc:
             logger.exception("batch %d: unexpected error; counted unknown", batch)
             return done("unknown", f"{type(exc).__name__}: {exc}")
-        status = result.status if result.status in ("sent", "queued", "failed") else "sent"
+        status = result.status if result.status in KNOWN_STATUSES else "queued"
         reason = "the API answered status failed" if status == "failed" else None
         return BatchResult(batch, tuple(numbers), status, result.cost, reason, result)
 

@@ -219,3 +219,30 @@ async def test_strict_numbers_is_opt_in() -> None:
         )
     assert lenient.sent + lenient.queued == 2
     assert (strict.sent + strict.queued, strict.invalid) == (1, 1)
+
+
+@pytest.mark.usefixtures("no_backoff")
+async def test_unsent_attempts_are_retried_and_odd_statuses_are_queued() -> None:
+    import httpx
+
+    from callsavvy_async import AsyncCallsavvy
+
+    calls = 0
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls <= 3:
+            raise httpx.ConnectError("refused")
+        status = "pending" if calls % 2 else "sent"
+        data = {"resource": "sendWhatsapp", "status": "success", "data": {"status": status}}
+        return httpx.Response(200, json=data)
+
+    transport = httpx.MockTransport(answer)
+    async with AsyncCallsavvy(public_key="pk", private_key="sk", transport=transport) as cs:
+        report = await cs.whatsapp.send_bulk("uid", numbers(60), "hi", concurrency=1)
+    assert report.batches == 2
+    assert calls == 5
+    assert report.sent + report.queued == 60
+    assert report.queued == 30
+    assert report.failed == report.unknown == 0
