@@ -360,22 +360,71 @@ async def test_dedupe_key_is_overridable() -> None:
     assert len(chats) == 1
 
 
-async def test_background_handlers_finish_before_async_with_exits() -> None:
+class Delivery:
+    """One raw ASGI delivery of a sample event, recording when the answer went out."""
+
+    def __init__(self, app: WebhookApp, event: str, **overrides: object) -> None:
+        self.app = app
+        content_type, self.body = sample_body(event, **overrides)
+        self.headers = [(b"content-type", content_type.encode())]
+        self.status: int | None = None
+        self.answered = anyio.Event()
+        self.finished = anyio.Event()
+
+    async def run(self) -> None:
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": self.body, "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                self.status = message["status"]
+            elif not message.get("more_body"):
+                self.answered.set()
+
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/",
+            "query_string": b"",
+            "headers": self.headers,
+            "client": ("127.0.0.1", 1),
+        }
+        await self.app(scope, receive, send)
+        self.finished.set()
+
+
+async def test_while_running_notifications_are_answered_before_their_handler_runs() -> None:
     app = WebhookApp(shutdown_timeout=5)
+    release = anyio.Event()
     done: list[str] = []
 
     @app.on(CallSummary)
     async def slow(event: CallSummary) -> None:
-        await anyio.sleep(0.05)
+        await release.wait()
         done.append(event.caller_number)
 
-    async with app:
-        with anyio.fail_after(1):
-            for n in range(10):
-                response = await post_event(app, "callSummary", caller_number=f"+4479000000{n:02d}")
-                assert response.status_code == 200
-        assert len(done) < 10
-    assert len(done) == 10
+    deliveries = [
+        Delivery(app, "callSummary", caller_number=f"+4479000000{n:02d}") for n in range(5)
+    ]
+    with anyio.fail_after(5):
+        async with app, anyio.create_task_group() as tasks:
+            for delivery in deliveries:
+                tasks.start_soon(delivery.run)
+            for delivery in deliveries:
+                await delivery.answered.wait()
+            assert [d.status for d in deliveries] == [200] * 5
+            assert done == []
+            release.set()
+    assert len(done) == 5
+
+
+async def test_without_a_lifespan_handlers_run_before_the_answer() -> None:
+    app = WebhookApp()
+    done: list[str] = []
+    app.on(CallSummary)(lambda event: done.append(event.caller_number))
+    delivery = Delivery(app, "callSummary")
+    await delivery.run()
+    assert (delivery.status, done) == (200, ["+447989987123"])
 
 
 async def test_handlers_still_running_at_timeout_are_reported_dropped() -> None:
@@ -386,9 +435,14 @@ async def test_handlers_still_running_at_timeout_are_reported_dropped() -> None:
     async def forever(event: NewChat) -> None:
         await anyio.sleep(60)
 
+    delivery = Delivery(app, "newChat")
     with anyio.fail_after(5):
-        async with app:
-            await post_event(app, "newChat")
+        async with anyio.create_task_group() as tasks:
+            async with app:
+                tasks.start_soon(delivery.run)
+                await delivery.answered.wait()
+            await delivery.finished.wait()
+    assert delivery.status == 200
     assert [event.event for event in dropped] == ["newChat"]
 
 
@@ -403,11 +457,17 @@ async def test_full_pending_set_runs_inline() -> None:
             await release.wait()
         order.append(str(event.visitor_name))
 
-    async with app:
-        await post_event(app, "newChat", visitor_name="first")
-        await post_event(app, "newChat", visitor_name="second")
-        assert order == ["second"]
-        release.set()
+    first, second = (
+        Delivery(app, "newChat", visitor_name="first"),
+        Delivery(app, "newChat", visitor_name="second"),
+    )
+    with anyio.fail_after(5):
+        async with app, anyio.create_task_group() as tasks:
+            tasks.start_soon(first.run)
+            await first.answered.wait()
+            await second.run()
+            assert order == ["second"]
+            release.set()
     assert order == ["second", "first"]
 
 
@@ -416,3 +476,20 @@ def test_core_is_sans_io() -> None:
     event = parse_event(None, b"event=newChat&visitor_name=Sam")
     assert isinstance(event, NewChat)
     assert event.visitor_name == "Sam"
+
+
+async def test_a_body_that_never_starts_times_out() -> None:
+    app = WebhookApp(body_timeout=0.05)
+    replies: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        await anyio.sleep(10)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        replies.append(message)
+
+    scope = {"type": "http", "method": "POST", "headers": [], "query_string": b"", "path": "/"}
+    with anyio.fail_after(2):
+        await app(scope, receive, send)
+    assert replies[0]["status"] == 408

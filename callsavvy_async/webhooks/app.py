@@ -2,8 +2,11 @@
 
 Run it under uvicorn or hypercorn, or mount it in Starlette, FastAPI, Litestar or Django.
 callerInformation and chatbotCallback are answered by their handler within a deadline,
-with a fallback on timeout or error; the other events are answered at once and handled
-in the background while a lifespan (or `async with app:`) runs, inline otherwise.
+with a fallback on timeout or error. The other events are answered first and handled
+after the answer, in the request's own task, while a lifespan (or `async with app:`)
+runs; otherwise their handler runs before the answer. Servers keep a request's task
+alive after its answer (uvicorn and hypercorn wait for them at shutdown), and the app
+waits for them too, so nothing is dropped.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from urllib.parse import parse_qsl
 
 import anyio
 import attrs
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from callsavvy_async.webhooks._core import Rejection, parse_event
 from callsavvy_async.webhooks.events import (
@@ -45,9 +47,6 @@ Send = Callable[[Message], Awaitable[None]]
 Handler = Callable[[Any], Any]
 DedupeKey = Callable[[Event, bytes], Hashable]
 _H = TypeVar("_H", bound=Handler)
-_Job = tuple[Handler, "Event | UnknownEvent"]
-WORKERS = 32
-"""Long-lived tasks that run background handlers; past them, one task per event."""
 
 _OK = b'{"status":"success"}'
 _JSON = b"application/json"
@@ -102,9 +101,8 @@ class WebhookApp:
         self._shutdown_timeout = shutdown_timeout
         self._seen = _Seen(dedupe_ttl, dedupe_size) if dedupe else None
         self._dedupe_key = dedupe_key or default_dedupe_key
-        self._tasks: anyio.abc.TaskGroup | None = None
-        self._idle_workers: MemoryObjectSendStream[_Job] | None = None
-        self._pending: dict[int, Event | UnknownEvent] = {}
+        self._background = False
+        self._pending: dict[int, tuple[Event | UnknownEvent, anyio.CancelScope]] = {}
         self._idle = anyio.Event()
         self._exit_stack: AsyncExitStack | None = None
 
@@ -155,32 +153,30 @@ class WebhookApp:
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
-        """Run handlers in the background; on exit wait up to shutdown_timeout for them."""
-        async with anyio.create_task_group() as tasks:
-            send, receive = anyio.create_memory_object_stream[_Job](0)
-            self._idle_workers = send
-            with receive:
-                for _ in range(min(WORKERS, self._max_pending)):
-                    tasks.start_soon(self._worker, receive.clone())
-            self._tasks = tasks
-            try:
-                yield
-            finally:
-                self._tasks = self._idle_workers = None
-                send.close()
-                await self._drain(tasks)
+        """Handle notifications after their answer; on exit wait up to shutdown_timeout for
+        those still running, then cancel them and report them to on_dropped."""
+        if self._background:
+            raise RuntimeError("this WebhookApp is already running")
+        self._background = True
+        try:
+            yield
+        finally:
+            self._background = False
+            await self._drain()
 
-    async def _drain(self, tasks: anyio.abc.TaskGroup) -> None:
+    async def _drain(self) -> None:
         with anyio.CancelScope(shield=True) as scope:
             scope.deadline = anyio.current_time() + self._shutdown_timeout
             while self._pending:
                 await self._idle.wait()
-        if self._pending:
-            for event in list(self._pending.values()):
-                logger.error("%s handler still running at shutdown: dropped", event.event)
-                if self._on_dropped is not None:
-                    self._on_dropped(event)
-            tasks.cancel_scope.cancel()
+        for event, handler_scope in list(self._pending.values()):
+            self._dropped(event)
+            handler_scope.cancel()
+
+    def _dropped(self, event: Event | UnknownEvent) -> None:
+        logger.error("%s handler still running at shutdown: dropped", event.event)
+        if self._on_dropped is not None:
+            self._on_dropped(event)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         await receive()
@@ -236,14 +232,13 @@ class WebhookApp:
         return address is not None and any(address in network for network in self._allowed)
 
     async def _read_body(self, receive: Receive) -> bytes | Rejection:
-        """The whole body, or why not. A body that comes in one piece (the usual case) is
-        read without a cancel scope; the rest of a chunked body must arrive in time."""
-        message = await receive()
-        if not message.get("more_body"):
-            return _only_body(message, self._max_body)
-        chunks: list[bytes] = []
-        size = 0
+        """The whole body within `body_timeout`, or why not."""
         with anyio.move_on_after(self._body_timeout):
+            message = await receive()
+            if not message.get("more_body"):
+                return _only_body(message, self._max_body)
+            chunks: list[bytes] = []
+            size = 0
             while True:
                 if message["type"] == "http.disconnect":
                     return Rejection(400, "the client went away")
@@ -264,8 +259,7 @@ class WebhookApp:
         elif isinstance(event, ChatbotCallback):
             await _reply(send, 200, (await self._chatbot(event)).encode(), _HTML)
         else:
-            await self._notify(event, body)
-            await _reply(send, 200, _OK, _JSON)
+            await self._notify(event, body, send)
 
     async def _caller_info(self, event: CallerInformation) -> CallerInfoReply:
         result = await self._within(event, self._caller_timeout)
@@ -300,40 +294,46 @@ class WebhookApp:
             logger.error("%s handler took over %.1fs; answered the fallback", event.event, seconds)
         return None
 
-    async def _notify(self, event: Event | UnknownEvent, body: bytes) -> None:
-        if isinstance(event, UnknownEvent):
-            handler = self._unknown_handler
-        else:
-            if self._seen is not None and self._seen.repeat(self._dedupe_key(event, body)):
-                logger.info("%s delivered again: ignored", event.event)
-                return
-            handler = self._handlers.get(event.event)
+    async def _notify(self, event: Event | UnknownEvent, body: bytes, send: Send) -> None:
+        """Answer 200 and run the handler: after the answer while running, else before."""
+        handler = self._notification_handler(event, body)
         if handler is None:
-            return
-        tasks, workers = self._tasks, self._idle_workers
-        if tasks is None or workers is None or len(self._pending) >= self._max_pending:
+            await _reply(send, 200, _OK, _JSON)
+        elif not self._background or len(self._pending) >= self._max_pending:
             await _run_logged(handler, event)
-            return
+            await _reply(send, 200, _OK, _JSON)
+        else:
+            await self._answer_then_run(handler, event, send)
+
+    def _notification_handler(self, event: Event | UnknownEvent, body: bytes) -> Handler | None:
+        if isinstance(event, UnknownEvent):
+            return self._unknown_handler
+        if self._seen is not None and self._seen.repeat(self._dedupe_key(event, body)):
+            logger.info("%s delivered again: ignored", event.event)
+            return None
+        return self._handlers.get(event.event)
+
+    async def _answer_then_run(
+        self, handler: Handler, event: Event | UnknownEvent, send: Send
+    ) -> None:
+        """Answer, then run the handler counted in `_pending` under a scope the drain can
+        cancel; a cancellation from the server is reported as a drop, not lost silently."""
+        scope = anyio.CancelScope()
+        key = id(event)
         if not self._pending:
             self._idle = anyio.Event()
-        self._pending[id(event)] = event
+        self._pending[key] = (event, scope)
         try:
-            workers.send_nowait((handler, event))
-        except (anyio.WouldBlock, anyio.ClosedResourceError):
-            tasks.start_soon(self._run_counted, handler, event)
-
-    async def _worker(self, jobs: MemoryObjectReceiveStream[_Job]) -> None:
-        """A long-lived task running handlers handed to it: cheaper than a task per event."""
-        async with jobs:
-            async for handler, event in jobs:
-                await self._run_counted(handler, event)
-
-    async def _run_counted(self, handler: Handler, event: Event | UnknownEvent) -> None:
-        """Run a handler counted in `_pending` (added before it was handed over)."""
-        try:
-            await _run_logged(handler, event)
+            try:
+                await _reply(send, 200, _OK, _JSON)
+            finally:
+                with scope:
+                    await _run_logged(handler, event)
+        except anyio.get_cancelled_exc_class():
+            self._dropped(event)
+            raise
         finally:
-            del self._pending[id(event)]
+            del self._pending[key]
             if not self._pending:
                 self._idle.set()
 
