@@ -56,6 +56,8 @@ def _structure_int(value: Any, _: type) -> int:
         raise TypeError("expected a whole number, got a boolean")
     if isinstance(value, int):
         return value
+    if isinstance(value, str) and value.isdecimal() and value.isascii():
+        return int(value)
     if isinstance(value, str | float | Decimal):
         number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
         if number == number.to_integral_value():
@@ -113,6 +115,8 @@ def _is_optional(type_: Any) -> bool:
 
 def _optional_hook(type_: Any) -> Callable[[Any, Any], Any]:
     inner = next(arg for arg in typing.get_args(type_) if arg is not type(None))
+    if inner is str:
+        return _structure_optional_str
     structure_inner = converter.get_structure_hook(inner)
 
     def structure_optional(value: Any, _: Any) -> Any:
@@ -121,6 +125,12 @@ def _optional_hook(type_: Any) -> Callable[[Any, Any], Any]:
         return structure_inner(value, inner)
 
     return structure_optional
+
+
+def _structure_optional_str(value: Any, _: Any) -> str | None:
+    if isinstance(value, str):
+        return value or None
+    return None if value is None else _structure_str(value, str)
 
 
 def _has_extra(cls: Any) -> bool:
@@ -133,7 +143,7 @@ def _model_hook(cls: Any) -> Callable[[Any, Any], Any]:
     structure_known = make_dict_structure_fn(cls, converter, extra=override(omit=True))
 
     def structure_model(value: Any, _: Any) -> Any:
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict | Mapping):
             raise TypeError(
                 f"expected a JSON object for {cls.__name__}, got {type(value).__name__}"
             )

@@ -29,7 +29,10 @@ def test_bad_boolean_is_rejected(raw: object) -> None:
         converter.structure({"conversation_id": "c", "from_agent": raw}, TicketMessage)
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("184", 184), (184, 184), ("12.0", 12), (7.0, 7)])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("184", 184), (184, 184), ("12.0", 12), (7.0, 7), (" 184 ", 184), ("+7", 7), ("-3", -3)],
+)
 def test_whole_numbers(raw: object, expected: int) -> None:
     assert converter.structure({"call_id": "c", "duration": raw}, Call).duration == expected
 
@@ -45,6 +48,20 @@ def test_bad_whole_numbers_are_rejected(raw: object) -> None:
 )
 def test_cost_is_decimal(raw: object, expected: str) -> None:
     assert converter.structure({"cost": raw}, SendResult).cost == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("+4420", "+4420"), ("", None), (None, None), (4420, "4420"), (True, "true")],
+)
+def test_optional_strings(raw: object, expected: str | None) -> None:
+    assert converter.structure({"assigned_number": raw}, AccountSummary).assigned_number == expected
+
+
+@pytest.mark.parametrize("raw", [{}, ["+4420"]])
+def test_optional_string_of_the_wrong_shape_is_rejected(raw: object) -> None:
+    with pytest.raises(cattrs.BaseValidationError):
+        converter.structure({"assigned_number": raw}, AccountSummary)
 
 
 def test_empty_strings_are_none() -> None:

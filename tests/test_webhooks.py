@@ -493,3 +493,110 @@ async def test_a_body_that_never_starts_times_out() -> None:
     with anyio.fail_after(2):
         await app(scope, receive, send)
     assert replies[0]["status"] == 408
+
+
+async def raw_call(
+    app: WebhookApp, messages: list[dict[str, Any]], *, gap: float = 0.0, send_delay: float = 0.0
+) -> list[dict[str, Any]]:
+    """Deliver body messages `gap` seconds apart to a raw ASGI call; a send takes
+    `send_delay` seconds, like a server writing to a slow socket."""
+    pending = list(messages)
+    replies: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        if pending:
+            if gap and len(pending) < len(messages):
+                await anyio.sleep(gap)
+            return pending.pop(0)
+        await anyio.sleep(10)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        await anyio.sleep(send_delay)
+        replies.append(message)
+
+    content_type, _ = sample_body("callSummary")
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "query_string": b"",
+        "headers": [(b"content-type", content_type.encode())],
+    }
+    with anyio.fail_after(5):
+        await app(scope, receive, send)
+    return replies
+
+
+def pieces(event: str, count: int, **overrides: object) -> list[dict[str, Any]]:
+    _, body = sample_body(event, **overrides)
+    size = -(-len(body) // count)
+    parts = [body[i : i + size] for i in range(0, len(body), size)]
+    return [
+        {"type": "http.request", "body": part, "more_body": n < len(parts) - 1}
+        for n, part in enumerate(parts)
+    ]
+
+
+async def test_the_body_timeout_covers_the_body_only() -> None:
+    app = WebhookApp(body_timeout=0.2)
+    done: list[str] = []
+
+    @app.on(CallSummary)
+    async def slower_than_the_body_timeout(event: CallSummary) -> None:
+        await anyio.sleep(0.3)
+        done.append(event.caller_number)
+
+    replies = await raw_call(app, pieces("callSummary", 3), gap=0.03)
+    assert replies[0]["status"] == 200
+    assert done == ["+447989987123"]
+
+
+async def test_a_body_arriving_too_slowly_in_pieces_times_out() -> None:
+    app = WebhookApp(body_timeout=0.1)
+    replies = await raw_call(app, pieces("callSummary", 4), gap=0.05)
+    assert replies[0]["status"] == 408
+
+
+async def test_a_reply_in_time_is_not_cut_short_by_a_slow_send() -> None:
+    app = WebhookApp(caller_info_timeout=0.1)
+
+    @app.on(CallerInformation)
+    async def who(event: CallerInformation) -> CallerInfoReply:
+        await anyio.sleep(0.01)
+        return CallerInfoReply(caller_name="Jane Roe")
+
+    replies = await raw_call(app, pieces("callerInformation", 1), send_delay=0.15)
+    assert replies[0]["status"] == 200
+    assert json.loads(replies[1]["body"])["caller_name"] == "Jane Roe"
+
+
+async def test_a_slow_chatbot_answers_the_fallback(caplog: pytest.LogCaptureFixture) -> None:
+    app = WebhookApp(chatbot_timeout=0.05, chatbot_fallback="One moment please")
+
+    @app.on(ChatbotCallback)
+    async def bot(event: ChatbotCallback) -> str:
+        await anyio.sleep(5)
+        return "too late"
+
+    with anyio.fail_after(2):
+        response = await post_event(app, "chatbotCallback")
+    assert (response.status_code, response.text) == (200, "One moment please")
+    assert "chatbotCallback handler took over" in caplog.text
+
+
+async def test_a_slow_handler_using_scopes_and_task_groups_is_cut_off_cleanly() -> None:
+    app = WebhookApp(caller_info_timeout=0.05, caller_info_fallback=CallerInfoReply("?"))
+
+    @app.on(CallerInformation)
+    async def who(event: CallerInformation) -> CallerInfoReply:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(anyio.sleep, 5)
+            with anyio.move_on_after(4):
+                await anyio.sleep(5)
+        return CallerInfoReply("too late")
+
+    with anyio.fail_after(2):
+        first = await post_event(app, "callerInformation")
+        second = await post_event(app, "callerInformation")
+    assert first.json()["caller_name"] == second.json()["caller_name"] == "?"

@@ -6,7 +6,9 @@ with a fallback on timeout or error. The other events are answered first and han
 after the answer, in the request's own task, while a lifespan (or `async with app:`)
 runs; otherwise their handler runs before the answer. Servers keep a request's task
 alive after its answer (uvicorn and hypercorn wait for them at shutdown), and the app
-waits for them too, so nothing is dropped.
+waits for them too, so nothing is dropped. Time limits and cancellation cost nothing until
+something waits (see `_deadline`): a request whose body has arrived and whose handler does
+not wait runs without a timer or a cancel scope.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import anyio
 import attrs
 
 from callsavvy_async.webhooks._core import Rejection, parse_event
+from callsavvy_async.webhooks._deadline import Cancellable, CutOff, TimeLimit
+from callsavvy_async.webhooks._eager import Task, Waiting, asyncio_task, start
 from callsavvy_async.webhooks.events import (
     EVENT_TYPES,
     CallerInfoReply,
@@ -50,9 +54,12 @@ _H = TypeVar("_H", bound=Handler)
 
 _OK = b'{"status":"success"}'
 _JSON = b"application/json"
+_OK_HEADERS = ((b"content-type", _JSON), (b"content-length", b"%d" % len(_OK)))
 _HTML = b"text/html; charset=utf-8"
 _TOKEN_HEADER = b"x-callsavvy-token"
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_WRONG_METHOD = Rejection(405, "method not allowed: use POST")
+_TOO_LARGE = Rejection(413, "body too large")
 
 
 class WebhookApp:
@@ -88,6 +95,7 @@ class WebhookApp:
         self._tokens = [t.encode() for t in tokens]
         self._allowed = _networks(allowed_ips) if allowed_ips is not None else None
         self._proxies = _networks(trusted_proxies or ())
+        self._guarded = bool(self._tokens) or self._allowed is not None
         self._max_body = max_body_size
         self._body_timeout = body_timeout
         self._caller_timeout = caller_info_timeout
@@ -102,8 +110,8 @@ class WebhookApp:
         self._seen = _Seen(dedupe_ttl, dedupe_size) if dedupe else None
         self._dedupe_key = dedupe_key or default_dedupe_key
         self._background = False
-        self._pending: dict[int, tuple[Event | UnknownEvent, anyio.CancelScope]] = {}
-        self._idle = anyio.Event()
+        self._pending: dict[int, tuple[Event | UnknownEvent, Cancellable]] = {}
+        self._idle: anyio.Event | None = None
         self._exit_stack: AsyncExitStack | None = None
 
     def __repr__(self) -> str:
@@ -132,10 +140,28 @@ class WebhookApp:
         return handler
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._http(scope, receive, send)
-        elif scope["type"] == "lifespan":
-            await self._lifespan(receive, send)
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await self._lifespan(receive, send)
+            return
+        content_type, refusal = self._screen(scope)
+        if refusal is not None:
+            await _reply_error(send, refusal.status, refusal.message)
+            return
+        task = asyncio_task()
+        body = await self._read_body(receive, task)
+        if isinstance(body, Rejection):
+            await _reply_error(send, body.status, body.message)
+            return
+        event = parse_event(content_type, body)
+        if isinstance(event, Rejection):
+            await _reply_error(send, event.status, event.message)
+        elif isinstance(event, CallerInformation):
+            await _reply_caller_info(send, await self._caller_info(event, task))
+        elif isinstance(event, ChatbotCallback):
+            await _reply(send, 200, (await self._chatbot(event, task)).encode(), _HTML)
+        else:
+            await self._notify(event, body, send, task)
 
     async def __aenter__(self) -> WebhookApp:
         """Handle events in the background until exit, then wait for them (mounted apps)."""
@@ -167,11 +193,15 @@ class WebhookApp:
     async def _drain(self) -> None:
         with anyio.CancelScope(shield=True) as scope:
             scope.deadline = anyio.current_time() + self._shutdown_timeout
-            while self._pending:
-                await self._idle.wait()
-        for event, handler_scope in list(self._pending.values()):
+            try:
+                while self._pending:
+                    self._idle = anyio.Event()
+                    await self._idle.wait()
+            finally:
+                self._idle = None
+        for event, handler_run in list(self._pending.values()):
             self._dropped(event)
-            handler_scope.cancel()
+            handler_run.cancel()
 
     def _dropped(self, event: Event | UnknownEvent) -> None:
         logger.error("%s handler still running at shutdown: dropped", event.event)
@@ -186,27 +216,15 @@ class WebhookApp:
                 pass
         await send({"type": "lifespan.shutdown.complete"})
 
-    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _screen(self, scope: Scope) -> tuple[str | None, Rejection | None]:
+        """The request's content type, or why it is refused before its body is read."""
         if scope["method"] != "POST":
-            await _reply_error(send, 405, "method not allowed: use POST")
-            return
+            return None, _WRONG_METHOD
         content_type, length, token = _request_headers(scope["headers"])
-        refusal = self._refuse(scope, token)
-        if refusal is not None:
-            await _reply_error(send, refusal.status, refusal.message)
-            return
-        if length is not None and length > self._max_body:
-            await _reply_error(send, 413, "body too large")
-            return
-        body = await self._read_body(receive)
-        if isinstance(body, Rejection):
-            await _reply_error(send, body.status, body.message)
-            return
-        event = parse_event(content_type, body)
-        if isinstance(event, Rejection):
-            await _reply_error(send, event.status, event.message)
-            return
-        await self._answer(event, body, send)
+        refusal = self._refuse(scope, token) if self._guarded else None
+        if refusal is None and length is not None and length > self._max_body:
+            refusal = _TOO_LARGE
+        return content_type, refusal
 
     def _refuse(self, scope: Scope, header_token: bytes | None) -> Rejection | None:
         if self._tokens and not self._token_matches(scope, header_token):
@@ -231,38 +249,38 @@ class WebhookApp:
         assert self._allowed is not None
         return address is not None and any(address in network for network in self._allowed)
 
-    async def _read_body(self, receive: Receive) -> bytes | Rejection:
-        """The whole body within `body_timeout`, or why not."""
-        with anyio.move_on_after(self._body_timeout):
-            message = await receive()
+    async def _read_body(self, receive: Receive, task: Task | None) -> bytes | Rejection:
+        """The whole body, or why not; it may keep us waiting `body_timeout` seconds."""
+        limit = TimeLimit(self._body_timeout, task)
+        try:
+            message = start(receive(), task)
+            if isinstance(message, Waiting):
+                message = await limit.wait(message)
             if not message.get("more_body"):
                 return _only_body(message, self._max_body)
-            chunks: list[bytes] = []
-            size = 0
-            while True:
-                if message["type"] == "http.disconnect":
-                    return Rejection(400, "the client went away")
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > self._max_body:
-                    return Rejection(413, "body too large")
-                chunks.append(chunk)
-                if not message.get("more_body"):
-                    return b"".join(chunks)
-                message = await receive()
-        return Rejection(408, "the body did not arrive in time")
+            return await self._read_chunks(message, receive, limit)
+        except CutOff:
+            return Rejection(408, "the body did not arrive in time")
 
-    async def _answer(self, event: Event | UnknownEvent, body: bytes, send: Send) -> None:
-        if isinstance(event, CallerInformation):
-            reply = await self._caller_info(event)
-            await _reply(send, 200, json.dumps(reply.to_json()).encode(), _JSON)
-        elif isinstance(event, ChatbotCallback):
-            await _reply(send, 200, (await self._chatbot(event)).encode(), _HTML)
-        else:
-            await self._notify(event, body, send)
+    async def _read_chunks(
+        self, message: Message, receive: Receive, limit: TimeLimit
+    ) -> bytes | Rejection:
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            if message["type"] == "http.disconnect":
+                return Rejection(400, "the client went away")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self._max_body:
+                return _TOO_LARGE
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+            message = await limit.run(receive())
 
-    async def _caller_info(self, event: CallerInformation) -> CallerInfoReply:
-        result = await self._within(event, self._caller_timeout)
+    async def _caller_info(self, event: CallerInformation, task: Task | None) -> CallerInfoReply:
+        result = await self._within(event, self._caller_timeout, task)
         if result is None:
             return self._caller_fallback
         if isinstance(result, CallerInfoReply):
@@ -275,35 +293,41 @@ class WebhookApp:
         )
         return self._caller_fallback
 
-    async def _chatbot(self, event: ChatbotCallback) -> str:
-        result = await self._within(event, self._chatbot_timeout)
+    async def _chatbot(self, event: ChatbotCallback, task: Task | None) -> str:
+        result = await self._within(event, self._chatbot_timeout, task)
         return self._chatbot_fallback if result is None else str(result)
 
-    async def _within(self, event: Event, seconds: float) -> Any:
+    async def _within(self, event: Event, seconds: float, task: Task | None) -> Any:
         """The handler's result within `seconds`, or None on timeout, error or no handler."""
         handler = self._handlers.get(event.event)
         if handler is None:
             return None
-        with anyio.move_on_after(seconds) as scope:
-            try:
-                return await _call(handler, event)
-            except Exception:
-                logger.exception("%s handler failed; answered the fallback", event.event)
-                return None
-        if scope.cancelled_caught:
-            logger.error("%s handler took over %.1fs; answered the fallback", event.event, seconds)
+        try:
+            result = handler(event)
+            if inspect.isawaitable(result):
+                result = await TimeLimit(seconds, task).run(result)
+        except CutOff:
+            pass
+        except Exception:
+            logger.exception("%s handler failed; answered the fallback", event.event)
+            return None
+        else:
+            return result
+        logger.error("%s handler took over %.1fs; answered the fallback", event.event, seconds)
         return None
 
-    async def _notify(self, event: Event | UnknownEvent, body: bytes, send: Send) -> None:
+    async def _notify(
+        self, event: Event | UnknownEvent, body: bytes, send: Send, task: Task | None
+    ) -> None:
         """Answer 200 and run the handler: after the answer while running, else before."""
         handler = self._notification_handler(event, body)
         if handler is None:
-            await _reply(send, 200, _OK, _JSON)
-        elif not self._background or len(self._pending) >= self._max_pending:
-            await _run_logged(handler, event)
-            await _reply(send, 200, _OK, _JSON)
+            await _reply_ok(send)
+        elif self._background and len(self._pending) < self._max_pending:
+            await self._answer_then_run(handler, event, send, Cancellable(task))
         else:
-            await self._answer_then_run(handler, event, send)
+            await _run_logged(handler, event, Cancellable(task))
+            await _reply_ok(send)
 
     def _notification_handler(self, event: Event | UnknownEvent, body: bytes) -> Handler | None:
         if isinstance(event, UnknownEvent):
@@ -314,27 +338,23 @@ class WebhookApp:
         return self._handlers.get(event.event)
 
     async def _answer_then_run(
-        self, handler: Handler, event: Event | UnknownEvent, send: Send
+        self, handler: Handler, event: Event | UnknownEvent, send: Send, handler_run: Cancellable
     ) -> None:
-        """Answer, then run the handler counted in `_pending` under a scope the drain can
-        cancel; a cancellation from the server is reported as a drop, not lost silently."""
-        scope = anyio.CancelScope()
+        """Answer, then run the handler counted in `_pending`, where the drain can cancel it;
+        a cancellation from the server is reported as a drop, not lost silently."""
         key = id(event)
-        if not self._pending:
-            self._idle = anyio.Event()
-        self._pending[key] = (event, scope)
+        self._pending[key] = (event, handler_run)
         try:
             try:
-                await _reply(send, 200, _OK, _JSON)
+                await _reply_ok(send)
             finally:
-                with scope:
-                    await _run_logged(handler, event)
+                await _run_logged(handler, event, handler_run)
         except anyio.get_cancelled_exc_class():
             self._dropped(event)
             raise
         finally:
             del self._pending[key]
-            if not self._pending:
+            if not self._pending and self._idle is not None:
                 self._idle.set()
 
 
@@ -342,7 +362,7 @@ def _only_body(message: Message, limit: int) -> bytes | Rejection:
     if message["type"] == "http.disconnect":
         return Rejection(400, "the client went away")
     body: bytes = message.get("body", b"")
-    return body if len(body) <= limit else Rejection(413, "body too large")
+    return body if len(body) <= limit else _TOO_LARGE
 
 
 def default_dedupe_key(event: Event, body: bytes) -> Hashable:
@@ -376,14 +396,18 @@ class _Seen:
         return False
 
 
-async def _call(handler: Handler, event: object) -> Any:
-    result = handler(event)
-    return await result if inspect.isawaitable(result) else result
-
-
-async def _run_logged(handler: Handler, event: Event | UnknownEvent) -> None:
+async def _run_logged(
+    handler: Handler, event: Event | UnknownEvent, handler_run: Cancellable
+) -> None:
+    """Run a notification handler unless the drain cancelled it; log its failure."""
+    if handler_run.cancelled:
+        return
     try:
-        await _call(handler, event)
+        result = handler(event)
+        if inspect.isawaitable(result):
+            await handler_run.run(result)
+    except CutOff:
+        return
     except Exception:
         logger.exception("%s handler failed", event.event)
 
@@ -432,6 +456,15 @@ async def _reply(send: Send, status: int, body: bytes, content_type: bytes) -> N
     headers = [(b"content-type", content_type), (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _reply_ok(send: Send) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": list(_OK_HEADERS)})
+    await send({"type": "http.response.body", "body": _OK})
+
+
+async def _reply_caller_info(send: Send, reply: CallerInfoReply) -> None:
+    await _reply(send, 200, json.dumps(reply.to_json()).encode(), _JSON)
 
 
 async def _reply_error(send: Send, status: int, message: str) -> None:
