@@ -1,5 +1,5 @@
 """WebhookApp under real servers (uvicorn, hypercorn on 127.0.0.1) and mounted in
-Starlette and FastAPI."""
+Starlette, FastAPI and Litestar."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import anyio
 import httpx
 import pytest
 from fastapi import FastAPI
+from litestar import Litestar, asgi
 from starlette.applications import Starlette
 from starlette.routing import Mount
 
@@ -137,7 +138,23 @@ def mounted_in_fastapi(webhooks: WebhookApp) -> FastAPI:
     return api
 
 
-@pytest.mark.parametrize("host", [mounted_in_starlette, mounted_in_fastapi])
+def mounted_in_litestar(webhooks: WebhookApp) -> Litestar:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        async with webhooks:
+            yield
+
+    @asgi("/hooks", is_mount=True, copy_scope=True)
+    async def hooks(scope: Any, receive: Any, send: Any) -> None:
+        await webhooks(scope, receive, send)
+
+    return Litestar(route_handlers=[hooks], lifespan=[lifespan])
+
+
+HOSTS = [mounted_in_starlette, mounted_in_fastapi, mounted_in_litestar]
+
+
+@pytest.mark.parametrize("host", HOSTS)
 async def test_mounted_with_async_with_lifespan(host: Any) -> None:
     webhooks = WebhookApp()
     handled: list[str] = []
@@ -166,7 +183,7 @@ async def test_mounted_with_async_with_lifespan(host: Any) -> None:
     assert len(handled) == 5
 
 
-@pytest.mark.parametrize("host", [mounted_in_starlette, mounted_in_fastapi])
+@pytest.mark.parametrize("host", HOSTS)
 async def test_mounted_without_lifespan_runs_inline(host: Any) -> None:
     webhooks = WebhookApp()
     handled: list[str] = []
@@ -205,3 +222,37 @@ async def test_hypercorn_on_trio_serves_it() -> None:
     status = await anyio.to_thread.run_sync(trio.run, scenario)
     assert status == 200
     assert [e.caller_number for e in seen] == ["+447989987123"]
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_behind_middleware_that_wraps_receive_in_a_task_group(backend: str) -> None:
+    """Starlette's BaseHTTPMiddleware runs the app in a task group and wraps `receive` in
+    one: the app's own limits must nest with those scopes on both backends."""
+    from starlette.middleware import Middleware
+    from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    class Passthrough(BaseHTTPMiddleware):
+        async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+            return await call_next(request)
+
+    webhooks = WebhookApp(caller_info_timeout=0.05)
+    handled: list[str] = []
+    webhooks.on(CallSummary)(lambda e: handled.append(e.caller_number))
+
+    @webhooks.on(CallerInformation)
+    async def who(event: CallerInformation) -> CallerInfoReply:
+        await anyio.sleep(5)
+        return CallerInfoReply(caller_name="too late")
+
+    host = Starlette(routes=[Mount("/hooks", webhooks)], middleware=[Middleware(Passthrough)])
+
+    async def scenario() -> tuple[int, str]:
+        with anyio.fail_after(5):
+            summary = await post_event(host, "callSummary", path="/hooks/")
+            caller = await post_event(host, "callerInformation", path="/hooks/")
+        return summary.status_code, caller.json()["caller_name"]
+
+    assert anyio.run(scenario, backend=backend) == (200, "")
+    assert handled == ["+447989987123"]
