@@ -1,10 +1,11 @@
-"""Time limits and cancellation for what a request waits for, set up only once it waits.
+"""Time limits and cancellation for what a request waits for, at no cost until it waits.
 
 A cancel scope entered for every request would cost about as much as the rest of the fast
-path, so awaitables are begun with `_eager.start` and only a `Waiting` one gets a limit:
-on asyncio `asyncio.timeout`, which needs no nesting, covers the rest of it, and a
-cancellation goes to the task the way `asyncio.timeout` sends it; elsewhere (trio) the
-awaitable starts inside an anyio cancel scope.
+path. On asyncio, `TimeLimit` begins an awaitable with `_eager.start` and only one left
+`Waiting` gets `asyncio.timeout`, which needs no nesting, over the rest of it;
+`Cancellable` awaits as it is and cancel() cancels the task the way `asyncio.timeout`
+does, telling its own cancellation from others' by the task's cancel count. Under trio
+both run the awaitable inside an anyio cancel scope from its first step.
 """
 
 from __future__ import annotations
