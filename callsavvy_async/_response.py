@@ -32,7 +32,7 @@ def excerpt(response: httpx.Response) -> str:
 def _decode_json(response: httpx.Response) -> Any:
     try:
         return json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

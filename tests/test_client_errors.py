@@ -97,6 +97,7 @@ async def test_401_and_403_are_authentication_errors(
         ("", "application/json"),
         ('{"resource": "getSummary", "status": "succ', "application/json"),
         ('["not", "an", "envelope"]', "application/json"),
+        ("[" * 20_000 + "]" * 20_000, "application/json"),
     ],
 )
 async def test_non_envelope_answer_is_unexpected_response(

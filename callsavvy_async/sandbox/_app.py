@@ -171,7 +171,7 @@ def _json_object(headers: Headers, body: bytes) -> Body:
         return {}
     try:
         value = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise Rejected("The request body is not valid JSON") from None
     if not isinstance(value, dict):
         raise Rejected("The request body must be a JSON object")

@@ -58,7 +58,7 @@ def _body_kind(content_type: str | None, body: bytes) -> str | None:
 def _parse_json(text: str) -> dict[str, Any] | Rejection:
     try:
         payload = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return Rejection(400, "body is not valid JSON")
     if not isinstance(payload, dict):
         return Rejection(400, "body must be a JSON object")
