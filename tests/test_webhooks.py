@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from decimal import Decimal
 from typing import Any
 
 import anyio
@@ -601,3 +602,63 @@ async def test_a_slow_handler_using_scopes_and_task_groups_is_cut_off_cleanly() 
         first = await post_event(app, "callerInformation")
         second = await post_event(app, "callerInformation")
     assert first.json()["caller_name"] == second.json()["caller_name"] == "?"
+
+
+async def test_a_reply_echoing_a_lone_surrogate_is_still_answered() -> None:
+    app = WebhookApp()
+
+    @app.on(ChatbotCallback)
+    async def echo(event: ChatbotCallback) -> str:
+        return f"you said {event.original_message}"
+
+    body = b'{"event": "chatbotCallback", "original_message": "\\ud800!"}'
+    response = await post_raw(app, body)
+    assert (response.status_code, response.text) == (200, "you said ?!")
+
+
+@pytest.mark.parametrize("key", [lambda e, b: 1 / 0, lambda e, b: ["unhashable"]])
+async def test_a_failing_dedupe_key_lets_the_delivery_through(
+    key: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = WebhookApp(dedupe=True, dedupe_key=key)
+    handled: list[str] = []
+    app.on(NewChat)(lambda event: handled.append(event.event))
+    responses = [await post_event(app, "newChat") for _ in range(2)]
+    assert [r.status_code for r in responses] == [200, 200]
+    assert handled == ["newChat", "newChat"]
+    assert "dedupe_key failed" in caplog.text
+
+
+async def test_a_failing_on_dropped_hook_does_not_stop_the_drain(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    reported: list[str] = []
+
+    def on_dropped(event: Any) -> None:
+        reported.append(event.visitor_name)
+        raise RuntimeError("hook broke")
+
+    app = WebhookApp(shutdown_timeout=0.05, on_dropped=on_dropped)
+
+    @app.on(NewChat)
+    async def forever(event: NewChat) -> None:
+        await anyio.sleep(60)
+
+    deliveries = [Delivery(app, "newChat", visitor_name=name) for name in ("a", "b")]
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tasks:
+            async with app:
+                for delivery in deliveries:
+                    tasks.start_soon(delivery.run)
+                    await delivery.answered.wait()
+            for delivery in deliveries:
+                await delivery.finished.wait()
+    assert sorted(reported) == ["a", "b"]
+    assert caplog.text.count("on_dropped failed") == 2
+
+
+async def test_a_reply_with_values_that_are_not_strings_is_still_answered() -> None:
+    app = WebhookApp()
+    app.on(CallerInformation)(lambda event: CallerInfoReply(customer_info=Decimal("1.50")))  # type: ignore[arg-type]
+    response = await post_event(app, "callerInformation")
+    assert (response.status_code, response.json()["customer_info"]) == (200, "1.50")

@@ -159,7 +159,8 @@ class WebhookApp:
         elif isinstance(event, CallerInformation):
             await _reply_caller_info(send, await self._caller_info(event, task))
         elif isinstance(event, ChatbotCallback):
-            await _reply(send, 200, (await self._chatbot(event, task)).encode(), _HTML)
+            text = await self._chatbot(event, task)
+            await _reply(send, 200, text.encode("utf-8", "replace"), _HTML)
         else:
             await self._notify(event, body, send, task)
 
@@ -206,7 +207,10 @@ class WebhookApp:
     def _dropped(self, event: Event | UnknownEvent) -> None:
         logger.error("%s handler still running at shutdown: dropped", event.event)
         if self._on_dropped is not None:
-            self._on_dropped(event)
+            try:
+                self._on_dropped(event)
+            except Exception:
+                logger.exception("on_dropped failed for a %s event", event.event)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         await receive()
@@ -332,10 +336,19 @@ class WebhookApp:
     def _notification_handler(self, event: Event | UnknownEvent, body: bytes) -> Handler | None:
         if isinstance(event, UnknownEvent):
             return self._unknown_handler
-        if self._seen is not None and self._seen.repeat(self._dedupe_key(event, body)):
+        if self._seen is not None and self._is_repeat(event, body):
             logger.info("%s delivered again: ignored", event.event)
             return None
         return self._handlers.get(event.event)
+
+    def _is_repeat(self, event: Event, body: bytes) -> bool:
+        """Whether this delivery was seen; a failing dedupe_key lets it through, logged."""
+        assert self._seen is not None
+        try:
+            return self._seen.repeat(self._dedupe_key(event, body))
+        except Exception:
+            logger.exception("dedupe_key failed for a %s event; handled it anyway", event.event)
+            return False
 
     async def _answer_then_run(
         self, handler: Handler, event: Event | UnknownEvent, send: Send, handler_run: Cancellable
@@ -464,7 +477,7 @@ async def _reply_ok(send: Send) -> None:
 
 
 async def _reply_caller_info(send: Send, reply: CallerInfoReply) -> None:
-    await _reply(send, 200, json.dumps(reply.to_json()).encode(), _JSON)
+    await _reply(send, 200, json.dumps(reply.to_json(), default=str).encode(), _JSON)
 
 
 async def _reply_error(send: Send, status: int, message: str) -> None:
