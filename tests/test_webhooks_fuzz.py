@@ -13,9 +13,24 @@ from hypothesis import strategies as st
 from callsavvy_async.webhooks import WebhookApp
 from callsavvy_async.webhooks.events import EVENT_TYPES
 
-APP = WebhookApp(max_body_size=2048, caller_info_timeout=0.2)
-for name in EVENT_TYPES:
-    APP.on(name)(lambda event: None)
+APP = WebhookApp(max_body_size=2048, caller_info_timeout=0.2, dedupe=True)
+
+
+@APP.on("callerInformation")
+def echo_caller(event: Any) -> dict[str, Any]:
+    """Replies built from whatever arrived, as a careless handler would."""
+    return {"caller_name": event.caller_number, "customer_info": dict(event.extra)}
+
+
+@APP.on("chatbotCallback")
+def echo_chatbot(event: Any) -> str:
+    return f"{event.original_message} {event.sender_name} {dict(event.extra)}"
+
+
+for name in ("callSummary", "newTicketOpened", "ticketEscalated", "newChat"):
+    APP.on(name)(repr)
+
+ANY_TEXT = st.text(st.characters(exclude_categories=()))
 
 CONTENT_TYPES = st.sampled_from(
     [
@@ -28,24 +43,26 @@ CONTENT_TYPES = st.sampled_from(
     ]
 )
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | ANY_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
     max_leaves=8,
 )
 PAYLOADS = st.fixed_dictionaries(
     {"event": st.sampled_from([*EVENT_TYPES, "other", ""]) | JSON_VALUES},
-    optional={
-        key: JSON_VALUES | st.text()
-        for key in (
+    optional=dict.fromkeys(
+        (
             "caller_number",
             "ticket_id",
+            "ticket_status",
+            "recording_url",
             "original_message",
+            "sender_name",
             "call_duration",
             "last_ticket_reply",
-        )
-    },
+            "surprise",
+        ),
+        JSON_VALUES | ANY_TEXT,
+    ),
 )
 
 
