@@ -23,6 +23,7 @@ __all__ = ["EXTRA_FIELD", "converter", "parse_datetime", "structure_model"]
 _T = TypeVar("_T")
 
 EXTRA_FIELD = "extra"
+_MAX_DIGITS = 4300  # as Python's int(str) limit: beyond it int() of a Decimal takes minutes
 _TRUE = frozenset({"true", "1", "yes", "on"})
 _FALSE = frozenset({"false", "0", "no", "off"})
 
@@ -60,9 +61,15 @@ def _structure_int(value: Any, _: type) -> int:
         return int(value)
     if isinstance(value, str | float | Decimal):
         number = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
-        if number == number.to_integral_value():
+        whole = number.is_finite() and number == number.to_integral_value()
+        if whole and number.adjusted() < _MAX_DIGITS:
             return int(number)
-    raise ValueError(f"expected a whole number, got {value!r}")
+    raise ValueError(f"expected a whole number, got {_short(value)}")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _structure_decimal(value: Any, _: type) -> Decimal:

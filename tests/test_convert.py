@@ -108,3 +108,9 @@ def test_arbitrary_unknown_keys_never_break_decoding(extra: dict[str, object]) -
     result = converter.structure({"status": "sent", **payload}, SendResult)
     assert result.status == "sent"
     assert dict(result.extra) == payload
+
+
+@pytest.mark.parametrize("raw", ["1e100000", "Infinity", "NaN", "-inf", "1" * 5000])
+def test_whole_numbers_too_large_or_not_finite_are_rejected(raw: str) -> None:
+    with pytest.raises(cattrs.BaseValidationError):
+        converter.structure({"call_id": "c", "duration": raw}, Call)

@@ -326,6 +326,9 @@ async def test_token_from_header_or_query(
         ("10.0.0.2", "198.51.100.9, 203.0.113.7", 200),
         ("10.0.0.2", "203.0.113.7, 198.51.100.9", 403),
         ("10.0.0.2", None, 403),
+        ("::ffff:203.0.113.7", None, 200),
+        ("::ffff:10.0.0.2", "::ffff:203.0.113.7", 200),
+        ("2001:db8::1", None, 200),
     ],
 )
 async def test_allowed_ips_and_trusted_proxies(
@@ -662,3 +665,120 @@ async def test_a_reply_with_values_that_are_not_strings_is_still_answered() -> N
     app.on(CallerInformation)(lambda event: CallerInfoReply(customer_info=Decimal("1.50")))  # type: ignore[arg-type]
     response = await post_event(app, "callerInformation")
     assert (response.status_code, response.json()["customer_info"]) == (200, "1.50")
+
+
+async def status_of(
+    app: WebhookApp,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    client: tuple[str, int] = ("127.0.0.1", 1),
+    query: bytes = b"",
+) -> int:
+    """The status a raw ASGI call with exactly these headers gets."""
+    content_type, body = sample_body("newChat")
+    replies: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        replies.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "query_string": query,
+        "headers": [(b"content-type", content_type.encode()), *headers],
+        "client": client,
+    }
+    await app(scope, receive, send)
+    return int(replies[0]["status"])
+
+
+async def test_forwarded_for_over_several_header_lines_is_one_list() -> None:
+    app = WebhookApp(allowed_ips=["203.0.113.0/24"], trusted_proxies=["10.0.0.0/8"])
+    two_proxies = [(b"x-forwarded-for", b"203.0.113.7"), (b"x-forwarded-for", b"10.0.0.9")]
+    spoofed = [(b"x-forwarded-for", b"198.51.100.1"), (b"x-forwarded-for", b"203.0.113.7")]
+    assert await status_of(app, two_proxies, client=("10.0.0.1", 1)) == 200
+    assert await status_of(app, spoofed, client=("10.0.0.1", 1)) == 200
+    assert await status_of(app, spoofed[::-1], client=("10.0.0.1", 1)) == 403
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [
+        ("token=s3cr+t/é".encode(), 401),
+        ("token=s3cr%2Bt/é".encode(), 200),
+        (b"token=s3cr%2Bt%2F%C3%A9", 200),
+        (b"a=1&token=s3cr%2Bt/\xc3\xa9&b", 200),
+        (b"token=s3cr%2Bt/%E9", 401),
+    ],
+)
+async def test_a_token_in_the_query_is_compared_byte_for_byte(query: bytes, status: int) -> None:
+    app = WebhookApp(token="s3cr+t/é")
+    assert await status_of(app, [], query=query) == status
+
+
+async def test_a_content_length_of_thousands_of_digits_is_too_large() -> None:
+    assert await status_of(WebhookApp(), [(b"content-length", b"1" * 5000)]) == 413
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no text for you")
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        {"caller_name": Unprintable()},
+        CallerInfoReply(caller_name=Unprintable()),  # type: ignore[arg-type]
+        ["not", "a", "reply"],
+    ],
+)
+async def test_a_caller_reply_that_cannot_be_written_gets_the_fallback(
+    reply: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = WebhookApp(caller_info_fallback=CallerInfoReply(caller_name="?"))
+    app.on(CallerInformation)(lambda event: reply)
+    response = await post_event(app, "callerInformation")
+    assert (response.status_code, response.json()["caller_name"]) == (200, "?")
+    assert "answered the fallback" in caplog.text
+
+
+async def test_a_chatbot_reply_that_cannot_be_written_gets_the_fallback() -> None:
+    app = WebhookApp(chatbot_fallback="One moment")
+    app.on(ChatbotCallback)(lambda event: Unprintable())
+    response = await post_event(app, "chatbotCallback")
+    assert (response.status_code, response.text) == (200, "One moment")
+
+
+async def test_caller_reply_values_are_always_strings() -> None:
+    app = WebhookApp()
+    app.on(CallerInformation)(
+        lambda event: {"caller_name": float("nan"), "caller_email": None, "customer_info": 7}
+    )
+    response = await post_event(app, "callerInformation")
+    assert json.loads(response.text, parse_constant=lambda name: pytest.fail(name)) == {
+        "status": "success",
+        "caller_name": "nan",
+        "caller_email": "",
+        "customer_info": "7",
+    }
+
+
+async def test_a_lifespan_while_already_running_fails_its_startup() -> None:
+    app = WebhookApp()
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "lifespan.startup"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    async with app:
+        await app({"type": "lifespan"}, receive, send)
+    assert sent[0]["type"] == "lifespan.startup.failed"
+    assert "already running" in sent[0]["message"]

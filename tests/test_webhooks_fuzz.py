@@ -108,7 +108,8 @@ def test_random_forms(payload: dict[str, Any]) -> None:
     from urllib.parse import urlencode
 
     body = urlencode(
-        {k: json.dumps(v) if not isinstance(v, str) else v for k, v in payload.items()}
+        {k: json.dumps(v) if not isinstance(v, str) else v for k, v in payload.items()},
+        errors="surrogatepass",
     )
     assert_safe(post(body.encode(), "application/x-www-form-urlencoded"))
 

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, MutableMapping
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import unquote_to_bytes
 
 import anyio
 import attrs
@@ -99,9 +99,9 @@ class WebhookApp:
         self._max_body = max_body_size
         self._body_timeout = body_timeout
         self._caller_timeout = caller_info_timeout
-        self._caller_fallback = caller_info_fallback or CallerInfoReply()
+        self._caller_fallback = _caller_info_body(caller_info_fallback or CallerInfoReply())
         self._chatbot_timeout = chatbot_timeout
-        self._chatbot_fallback = chatbot_fallback
+        self._chatbot_fallback = chatbot_fallback.encode()
         self._handlers: dict[str, Handler] = {}
         self._unknown_handler = on_unknown
         self._on_dropped = on_dropped
@@ -157,10 +157,9 @@ class WebhookApp:
         if isinstance(event, Rejection):
             await _reply_error(send, event.status, event.message)
         elif isinstance(event, CallerInformation):
-            await _reply_caller_info(send, await self._caller_info(event, task))
+            await _reply(send, 200, await self._caller_info(event, task), _JSON)
         elif isinstance(event, ChatbotCallback):
-            text = await self._chatbot(event, task)
-            await _reply(send, 200, text.encode("utf-8", "replace"), _HTML)
+            await _reply(send, 200, await self._chatbot(event, task), _HTML)
         else:
             await self._notify(event, body, send, task)
 
@@ -214,6 +213,10 @@ class WebhookApp:
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         await receive()
+        if self._background:
+            message = "this WebhookApp is already running (async with app: in the host?)"
+            await send({"type": "lifespan.startup.failed", "message": message})
+            return
         async with self.running():
             await send({"type": "lifespan.startup.complete"})
             while (await receive())["type"] != "lifespan.shutdown":
@@ -239,9 +242,9 @@ class WebhookApp:
 
     def _token_matches(self, scope: Scope, header_token: bytes | None) -> bool:
         offered = [header_token] if header_token else []
-        query = scope.get("query_string", b"")
+        query: bytes = scope.get("query_string", b"")
         if b"token=" in query:
-            offered += [v.encode() for k, v in parse_qsl(query.decode("latin-1")) if k == "token"]
+            offered += _query_values(query, b"token")
         matched = False
         for candidate in offered:
             for token in self._tokens:
@@ -283,23 +286,25 @@ class WebhookApp:
                 return b"".join(chunks)
             message = await limit.run(receive())
 
-    async def _caller_info(self, event: CallerInformation, task: Task | None) -> CallerInfoReply:
+    async def _caller_info(self, event: CallerInformation, task: Task | None) -> bytes:
+        """The JSON answer: the handler's reply, or the fallback if it has none to give."""
         result = await self._within(event, self._caller_timeout, task)
-        if result is None:
-            return self._caller_fallback
-        if isinstance(result, CallerInfoReply):
-            return result
-        if isinstance(result, dict):
-            fields = attrs.fields_dict(CallerInfoReply)
-            return CallerInfoReply(**{k: str(v) for k, v in result.items() if k in fields})
-        logger.error(
-            "callerInformation handler returned %s; answered the fallback", type(result).__name__
-        )
+        if result is not None:
+            try:
+                return _caller_info_body(result)
+            except Exception:
+                logger.exception("callerInformation reply unusable; answered the fallback")
         return self._caller_fallback
 
-    async def _chatbot(self, event: ChatbotCallback, task: Task | None) -> str:
+    async def _chatbot(self, event: ChatbotCallback, task: Task | None) -> bytes:
+        """The HTML answer: the handler's text, or the fallback if it has none to give."""
         result = await self._within(event, self._chatbot_timeout, task)
-        return self._chatbot_fallback if result is None else str(result)
+        if result is not None:
+            try:
+                return str(result).encode("utf-8", "replace")
+            except Exception:
+                logger.exception("chatbotCallback reply unusable; answered the fallback")
+        return self._chatbot_fallback
 
     async def _within(self, event: Event, seconds: float, task: Task | None) -> Any:
         """The handler's result within `seconds`, or None on timeout, error or no handler."""
@@ -437,10 +442,27 @@ def _request_headers(
         if name == b"content-type":
             content_type = value.decode("latin-1")
         elif name == b"content-length":
-            length = int(value) if value.isdigit() else None
+            length = _content_length(value)
         elif name == _TOKEN_HEADER:
             token = value
     return content_type, length, token
+
+
+def _query_values(query: bytes, name: bytes) -> list[bytes]:
+    """The values of `name` in a query string, byte for byte (raw or percent-encoded)."""
+    values = []
+    for field in query.split(b"&"):
+        key, _, value = field.partition(b"=")
+        if unquote_to_bytes(key.replace(b"+", b" ")) == name:
+            values.append(unquote_to_bytes(value.replace(b"+", b" ")))
+    return values
+
+
+def _content_length(value: bytes) -> int | None:
+    """The declared length; one of 19 digits or more is larger than any body allowed."""
+    if not value.isdigit():
+        return None
+    return int(value) if len(value) <= 18 else 10**18
 
 
 def _client_address(
@@ -448,20 +470,26 @@ def _client_address(
 ) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The caller's address; X-Forwarded-For counts only when a trusted proxy sent it."""
     client = scope.get("client")
-    try:
-        address = ipaddress.ip_address(client[0]) if client else None
-    except ValueError:
-        return None
+    address = _ip(client[0]) if client else None
     if address is None or not any(address in proxy for proxy in proxies):
         return address
-    forwarded = dict(scope["headers"]).get(b"x-forwarded-for", b"").decode("latin-1")
-    for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
-        try:
-            address = ipaddress.ip_address(hop)
-        except ValueError:
-            return None
-        if not any(address in proxy for proxy in proxies):
+    forwarded = b",".join(v for k, v in scope["headers"] if k == b"x-forwarded-for")
+    hops = [hop.strip() for hop in forwarded.decode("latin-1").split(",") if hop.strip()]
+    for hop in reversed(hops):
+        address = _ip(hop)
+        if address is None or not any(address in proxy for proxy in proxies):
             return address
+    return address
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address, IPv4-mapped IPv6 ones (from dual-stack listeners) as IPv4; None if bad."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
     return address
 
 
@@ -476,8 +504,19 @@ async def _reply_ok(send: Send) -> None:
     await send({"type": "http.response.body", "body": _OK})
 
 
-async def _reply_caller_info(send: Send, reply: CallerInfoReply) -> None:
-    await _reply(send, 200, json.dumps(reply.to_json(), default=str).encode(), _JSON)
+def _caller_info_body(result: object) -> bytes:
+    """A CallerInfoReply or a dict of its fields as the JSON answer, every value a string."""
+    if isinstance(result, dict):
+        fields = attrs.fields_dict(CallerInfoReply)
+        result = CallerInfoReply(**{k: v for k, v in result.items() if k in fields})
+    if not isinstance(result, CallerInfoReply):
+        raise TypeError(f"expected a CallerInfoReply or a dict, got {type(result).__name__}")
+    answer = {key: _text(value) for key, value in result.to_json().items()}
+    return json.dumps(answer).encode()
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 async def _reply_error(send: Send, status: int, message: str) -> None:
