@@ -113,6 +113,12 @@ class AsyncCallsavvy:
                 f"missing {' and '.join(missing)}: pass it to AsyncCallsavvy() or set "
                 "CALLSAVVY_PUBLIC_KEY and CALLSAVVY_PRIVATE_KEY"
             )
+        for name, key in (("public_key", public_key), ("private_key", private_key)):
+            if not _usable_key(key):
+                raise InvalidRequestError(
+                    f"{name} must be printable ASCII with no spaces around it (check for a "
+                    "trailing newline from a file or an environment variable)"
+                )
         if max_retries < 0:
             raise InvalidRequestError("max_retries must be 0 or more")
         if http_client is not None and transport is not None:
@@ -122,6 +128,7 @@ class AsyncCallsavvy:
         base_url = (base_url or os.environ.get("CALLSAVVY_BASE_URL") or DEFAULT_BASE_URL).rstrip(
             "/"
         )
+        _check_base_url(base_url)
         headers = {
             "Public-Key": str(public_key),
             "Private-Key": str(private_key),
@@ -307,7 +314,29 @@ class AsyncCallsavvy:
 
 def _encode_json(body: Mapping[str, Any]) -> bytes:
     """The request body as compact UTF-8 JSON, as httpx's `json=` would encode it."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    try:
+        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return text.encode()
+    except UnicodeEncodeError:
+        raise InvalidRequestError(
+            "text arguments must be valid Unicode (a lone surrogate?)"
+        ) from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidRequestError(f"an argument cannot be sent as JSON: {exc}") from None
+
+
+def _usable_key(key: object) -> bool:
+    """Whether a key can go in a header as it is: printable ASCII, no surrounding spaces."""
+    return isinstance(key, str) and key.isascii() and key.isprintable() and key == key.strip()
+
+
+def _check_base_url(base_url: str) -> None:
+    try:
+        url = httpx.URL(base_url)
+    except httpx.InvalidURL:
+        raise InvalidRequestError(f"base_url is not a valid URL: {base_url!r}") from None
+    if url.scheme not in ("http", "https") or not url.host:
+        raise InvalidRequestError(f"base_url must be an http:// or https:// URL: {base_url!r}")
 
 
 def _build_dispatch(

@@ -76,15 +76,19 @@ def _structure_decimal(value: Any, _: type) -> Decimal:
     if isinstance(value, bool):
         raise TypeError("expected a number, got a boolean")
     if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int | str):
+        number = value
+    elif isinstance(value, int | str):
         try:
-            return Decimal(value.strip() if isinstance(value, str) else value)
+            number = Decimal(value.strip() if isinstance(value, str) else value)
         except InvalidOperation:
-            raise ValueError(f"expected a number, got {value!r}") from None
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    raise TypeError(f"expected a number, got {type(value).__name__}")
+            raise ValueError(f"expected a number, got {_short(value)}") from None
+    elif isinstance(value, float):
+        number = Decimal(repr(value))
+    else:
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    if not number.is_finite():
+        raise ValueError(f"expected a finite number, got {_short(value)}")
+    return number
 
 
 def parse_datetime(value: str) -> dt.datetime:

@@ -185,7 +185,7 @@ class _Job:
                 try:
                     valid.append(self._normalise(raw))
                 except InvalidNumberError as exc:
-                    invalid.append((str(raw), exc.reason))
+                    invalid.append((_storable(raw), exc.reason))
                 if len(valid) + len(invalid) >= ADMIT_CHUNK:
                     ready = await self._admit(valid, invalid, ready, outbox)
                     valid, invalid = [], []
@@ -320,6 +320,11 @@ class _Job:
     def _progress(self) -> None:
         if self._on_progress is not None:
             self._on_progress(self.report)
+
+
+def _storable(raw: object) -> str:
+    """A rejected recipient as text SQLite can store, whatever it was (lone surrogates too)."""
+    return str(raw).encode("utf-8", "backslashreplace").decode()
 
 
 def _single(group: BaseExceptionGroup[Any]) -> BaseException:

@@ -104,7 +104,8 @@ class JobStore(Protocol):
 
 def job_identity(channel: str, *parts: object) -> str:
     """A job's identity: its channel plus a hash of what it sends and from where."""
-    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+    text = "\x1f".join(str(p) for p in parts)
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     return f"{channel}:{digest[:32]}"
 
 

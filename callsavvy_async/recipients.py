@@ -58,7 +58,12 @@ def normalise_number(raw: str) -> str:
 
 def recipient_list(recipients: str | Iterable[str]) -> list[str]:
     """Normalise a comma-separated string or an iterable of numbers, dropping repeats."""
-    items = recipients.split(",") if isinstance(recipients, str) else recipients
+    if isinstance(recipients, str):
+        items: Iterable[str] = recipients.split(",")
+    elif isinstance(recipients, Iterable):
+        items = recipients
+    else:
+        raise InvalidRequestError(_NOT_RECIPIENTS.format(type(recipients).__name__))
     numbers = dict.fromkeys(normalise_number(item) for item in items)
     if not numbers:
         raise InvalidRequestError("recipients: at least one recipient is required")
@@ -70,6 +75,7 @@ Source = str | os.PathLike[str] | Iterable[str] | AsyncIterable[str]
 (async) iterable of numbers."""
 
 CSV_COLUMNS = ("phone", "number", "recipient")
+_NOT_RECIPIENTS = "recipients must be numbers as a comma-separated string or an iterable, not {}"
 _READ_ROWS = 2048
 
 
@@ -108,9 +114,11 @@ async def iter_recipients(source: Source) -> AsyncIterator[str]:
     elif isinstance(source, AsyncIterable):
         async for item in source:
             yield item
-    else:
+    elif isinstance(source, Iterable):
         for item in source:
             yield item
+    else:
+        raise InvalidRequestError(_NOT_RECIPIENTS.format(type(source).__name__))
 
 
 async def _iter_file(path: str) -> AsyncIterator[str]:

@@ -246,3 +246,31 @@ async def test_unsent_attempts_are_retried_and_odd_statuses_are_queued() -> None
     assert report.sent + report.queued == 60
     assert report.queued == 30
     assert report.failed == report.unknown == 0
+
+
+async def test_a_recipient_that_is_not_valid_text_is_counted_invalid() -> None:
+    sb = Sandbox(seed=1)
+    source = ["+447900000001", "\ud800", "+44790\udcff0002", "+447900000003"]
+    async with sb.client() as cs:
+        report = await cs.sms.send_bulk(source, "hi")
+    assert sorted(entry.recipient for entry in sb.ledger) == ["+447900000001", "+447900000003"]
+    assert report.invalid == 2
+    assert [p.recipient for p in report.problems()] == ["\\ud800", "+44790\\udcff0002"]
+
+
+async def test_an_answer_with_a_cost_that_is_not_a_number_does_not_stop_the_job() -> None:
+    import httpx
+
+    from callsavvy_async import AsyncCallsavvy
+
+    answers = iter(["sNaN", "Infinity", "0.05", "-Infinity"])
+
+    def api(request: httpx.Request) -> httpx.Response:
+        data = {"status": "sent", "cost": next(answers)}
+        return httpx.Response(200, json={"status": "success", "data": data})
+
+    transport = httpx.MockTransport(api)
+    async with AsyncCallsavvy(public_key="pk", private_key="sk", transport=transport) as cs:
+        report = await cs.sms.send_bulk(numbers(4), "hi", batch_size=1, concurrency=1)
+    assert (report.sent, report.unknown) == (1, 3)
+    assert str(report.cost) == "0.05"

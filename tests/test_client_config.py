@@ -276,3 +276,21 @@ async def test_200_concurrent_calls_on_one_client() -> None:
     assert len(results) == 200
     assert all(results[i] == f'{{"ticket_id":"t{i}"}}' for i in range(200))
     assert peak > 50
+
+
+@pytest.mark.parametrize(
+    "key", ["sk-SECRET-1\n", " sk-SECRET-1", "sk-SECRET-1\r\n", "sk-SECRÉT-1", "sk\tSECRET-1"]
+)
+def test_a_key_that_cannot_be_a_header_fails_at_construction_without_showing_it(
+    key: str,
+) -> None:
+    with pytest.raises(InvalidRequestError, match="private_key") as info:
+        AsyncCallsavvy(public_key="pk", private_key=key)
+    assert "SECRET" not in str(info.value) and "SECR" not in repr(info.value)
+    assert info.value.__cause__ is None and info.value.__context__ is None
+
+
+@pytest.mark.parametrize("url", ["ftp://api.example/v1", "not a url", "http://[::1/v1", "https://"])
+def test_a_base_url_that_is_not_http_fails_at_construction(url: str) -> None:
+    with pytest.raises(InvalidRequestError, match="base_url"):
+        AsyncCallsavvy(public_key="pk", private_key="sk", base_url=url)

@@ -354,3 +354,5 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert _retry.parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert _retry.parse_retry_after("soon") is None
     assert _retry.parse_retry_after(None) is None
+    for nonsense in ("nan", "inf", "-inf", "Mon, 01 Jan 99999999999999999999 00:00:00 GMT"):
+        assert _retry.parse_retry_after(nonsense) is None

@@ -211,6 +211,52 @@ async def test_invalid_values_are_refused(
     assert sb.ledger == []
 
 
+ROBOCALL = {"call_type": "Text-2-Speech", "recipient": "+447700900123", "message": "m"}
+
+
+@pytest.mark.parametrize(
+    ("resource", "body", "listing"),
+    [
+        ("createMeeting", rb'{"title":"\ud800"}', "listMeetings"),
+        ("createMeeting", rb'{"title":"a\udfffb","host_agent_id":""}', "listMeetings"),
+        ("createMeeting", rb'{"title":"ok","\ud800":"x"}', "listMeetings"),
+        ("createMeeting", rb'{"title":"ok","extra":{"deep":[1,["\udc00"]]}}', "listMeetings"),
+        ("createContact", rb'{"name":"\ud800","email":"a@example.com"}', "getContacts"),
+        ("createContact", rb'{"name":"Ann","email":"a\ud800@example.com"}', "getContacts"),
+        ("sendSMS", rb'{"recipient":"+447700900123","message":"\ud800"}', "getSummary"),
+        (
+            "sendWhatsapp",
+            rb'{"uid":"u","recipient":"+447700900123","message":"\ud800"}',
+            "getSummary",
+        ),
+    ],
+)
+async def test_lone_surrogates_are_refused_and_nothing_is_stored(
+    sb: Sandbox, resource: str, body: bytes, listing: str
+) -> None:
+    before = await request(sb, "POST", f"/v1/{listing}")
+    response = await request(sb, "POST", f"/v1/{resource}", body)
+    assert "not valid UTF-8" in error_of(response, 400)
+    after = await request(sb, "POST", f"/v1/{listing}")
+    assert after.status_code == 200
+    assert after.json() == before.json()
+    assert sb.ledger == []
+
+
+async def test_an_escaped_surrogate_pair_is_one_character(sb: Sandbox) -> None:
+    response = await request(sb, "POST", "/v1/createMeeting", rb'{"title":"\ud83d\ude00"}')
+    assert response.status_code == 200
+    assert response.json()["data"]["title"] == "\N{GRINNING FACE}"
+
+
+@pytest.mark.parametrize("duration", ["\N{SUPERSCRIPT TWO}", "1" * 5000, "1234567890", "\u0661"])
+async def test_durations_that_are_not_ascii_minutes_are_refused(sb: Sandbox, duration: str) -> None:
+    content = httpx.Request("POST", "/", json={**ROBOCALL, "duration": duration}).content
+    response = await request(sb, "POST", "/v1/sendRobocall", content)
+    assert "duration" in error_of(response, 400)
+    assert sb.ledger == []
+
+
 async def test_wrong_keys_raise_authentication_error(sb: Sandbox) -> None:
     async with sb.client(private_key="TEST-wrong") as cs:
         with pytest.raises(AuthenticationError, match="Invalid API credentials") as refused:

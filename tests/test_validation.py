@@ -77,6 +77,30 @@ BAD_CALLS: dict[str, tuple[Call, str]] = {
         "subject",
     ),
     "empty meeting title": (lambda cs: cs.meetings.create(""), "title"),
+    "lone surrogate in a message": (lambda cs: cs.sms.send("+447989987123", "\ud800"), "message"),
+    "lone surrogate in a title": (lambda cs: cs.meetings.create("Standup \udcff"), "title"),
+    "recipients of the wrong type": (lambda cs: cs.sms.send(None, "hi"), "recipients"),  # type: ignore[arg-type]
+    "infinite duration": (
+        lambda cs: cs.robocalls.send(
+            "+447989987123",
+            "hi",
+            call_type="Text-2-Speech",
+            duration=float("inf"),  # type: ignore[arg-type]
+        ),
+        "duration",
+    ),
+    "duration of 5,000 digits": (
+        lambda cs: cs.robocalls.send(
+            "+447989987123", "hi", call_type="Text-2-Speech", duration=10**5000
+        ),
+        "duration",
+    ),
+    "meeting id of 5,000 digits": (lambda cs: cs.meetings.get(10**5000), "meeting_id"),  # type: ignore[arg-type]
+    "bulk recipients of the wrong type": (lambda cs: cs.sms.send_bulk(None, "hi"), "recipients"),  # type: ignore[arg-type]
+    "lone surrogate in a bulk message": (
+        lambda cs: cs.sms.send_bulk(["+447989987123"], "hi \ud800"),
+        "message",
+    ),
 }
 
 

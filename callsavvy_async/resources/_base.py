@@ -35,10 +35,23 @@ def compact(**fields: Any) -> dict[str, Any]:
 def required(name: str, value: object) -> str:
     """`value` as a non-empty string, or InvalidRequestError naming the argument."""
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+        try:
+            return str(value)
+        except ValueError:
+            raise InvalidRequestError(f"{name} is too long a number") from None
     if not isinstance(value, str) or not value.strip():
         raise InvalidRequestError(f"{name} is required and must be a non-empty string")
+    if not value.isascii() and not _encodable(value):
+        raise InvalidRequestError(f"{name} must be valid Unicode text (no lone surrogates)")
     return value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def optional(name: str, value: object) -> str | None:

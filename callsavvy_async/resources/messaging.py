@@ -43,9 +43,10 @@ def check_duration(duration: int | str) -> str:
     """Minutes as the API's numeric string; a positive whole number."""
     try:
         minutes = int(duration)
-    except (TypeError, ValueError):
+        same = str(minutes) == str(duration).strip()
+    except (TypeError, ValueError, OverflowError):
         raise InvalidRequestError("duration must be a whole number of minutes") from None
-    if isinstance(duration, bool) or minutes <= 0 or str(minutes) != str(duration).strip():
+    if isinstance(duration, bool) or minutes <= 0 or not same:
         raise InvalidRequestError("duration must be a positive whole number of minutes")
     return str(minutes)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hmac
 import json
+import re
 from collections import Counter
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterator
 
 import anyio
 
@@ -32,6 +33,7 @@ HANDLERS: dict[str, Handler] = {**RECORD_HANDLERS, **SEND_HANDLERS}
 IN_PROCESS = "callsavvy.sandbox.in_process"
 """Scope key the in-process transport sets: lost answers then raise at once."""
 MAX_BODY = 1 << 20
+_SURROGATE = re.compile("[\ud800-\udfff]")
 Deliver = Callable[[list[Event]], Awaitable[None]]
 Headers = dict[bytes, bytes]
 
@@ -175,4 +177,22 @@ def _json_object(headers: Headers, body: bytes) -> Body:
         raise Rejected("The request body is not valid JSON") from None
     if not isinstance(value, dict):
         raise Rejected("The request body must be a JSON object")
+    if any(_SURROGATE.search(text) for text in _strings(value)):
+        raise Rejected("The request body is not valid UTF-8 text")
     return value
+
+
+def _strings(value: object) -> Iterator[str]:
+    """Every string of a decoded JSON value, keys included, at any depth. A lone surrogate
+    escape (\\ud800) decodes to text that cannot be encoded again, so it is refused here,
+    before a handler stores it. Walked without recursion, as nesting can be deep."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)

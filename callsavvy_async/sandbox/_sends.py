@@ -80,8 +80,10 @@ def send_sms(state: State, body: Body) -> Record:
 
 
 def _duration(body: Body) -> int:
+    """Whole minutes, at least one: ASCII digits only and few enough for int(), as
+    str.isdigit() also passes "²" and int() refuses thousands of digits."""
     text = required(body, "duration")
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdecimal() and len(text) <= 9) or int(text) < 1:
         raise Rejected("duration must be a numeric value (minutes)")
     return int(text)
 
