@@ -782,3 +782,13 @@ async def test_a_lifespan_while_already_running_fails_its_startup() -> None:
         await app({"type": "lifespan"}, receive, send)
     assert sent[0]["type"] == "lifespan.startup.failed"
     assert "already running" in sent[0]["message"]
+
+
+@pytest.mark.parametrize("content_type", ["application/json", None])
+async def test_a_body_starting_with_a_byte_order_mark_is_read(content_type: str | None) -> None:
+    app = WebhookApp()
+    seen: list[str] = []
+    app.on(NewChat)(lambda event: seen.append(event.visitor_name))
+    body = "\ufeff".encode() + json.dumps({"event": "newChat", "visitor_name": "Sam"}).encode()
+    response = await post_raw(app, body, content_type)
+    assert (response.status_code, seen) == (200, ["Sam"])

@@ -5,6 +5,7 @@ No ASGI and no framework here, so any server, framework or test can reuse it.
 
 from __future__ import annotations
 
+import codecs
 import json
 import re
 from typing import Any
@@ -31,6 +32,8 @@ class Rejection:
 
 def parse_event(content_type: str | None, body: bytes) -> Event | UnknownEvent | Rejection:
     """Decode a webhook request body into its event, or say why it cannot be."""
+    if body.startswith(codecs.BOM_UTF8):
+        body = body[len(codecs.BOM_UTF8) :]
     kind = _body_kind(content_type, body)
     if kind is None:
         return Rejection(415, "content type must be application/json or form-encoded")
