@@ -9,6 +9,7 @@ journal before its request leaves. A batch whose answer may have been lost is co
 from __future__ import annotations
 
 import logging
+import math
 import os
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -120,6 +121,9 @@ class BatchResult:
     cost: Decimal | None = None
     reason: str | None = None
     result: SendResult | None = None
+
+
+_CANCELLED = "cancelled before it was sent"
 
 
 class _Job:
@@ -245,7 +249,8 @@ class _Job:
                 await self._wait_for_turn()
             except anyio.get_cancelled_exc_class():
                 with anyio.CancelScope(shield=True):
-                    await self._store.finish(Finished(batch, "failed", None, "cancelled"))
+                    await self._store.finish(Finished(batch, "failed", None, _CANCELLED))
+                self._record(BatchResult(batch, tuple(numbers), "failed", reason=_CANCELLED), False)
                 raise
             with anyio.CancelScope(shield=True):
                 outcome = await self._attempt(batch, numbers, attempt)
@@ -307,7 +312,7 @@ class _Job:
             assert self._cancel_scope is not None
             self._cancel_scope.cancel()
 
-    def _record(self, result: BatchResult) -> None:
+    def _record(self, result: BatchResult, progress: bool = True) -> None:
         report = self.report
         count = len(result.recipients)
         setattr(report, result.outcome, getattr(report, result.outcome) + count)
@@ -315,7 +320,8 @@ class _Job:
             report.cost += result.cost
         if result.reason:
             report.note_error(f"batch {result.batch} {result.outcome}: {result.reason}")
-        self._progress()
+        if progress:
+            self._progress()
 
     def _progress(self) -> None:
         if self._on_progress is not None:
@@ -325,6 +331,10 @@ class _Job:
 def _storable(raw: object) -> str:
     """A rejected recipient as text SQLite can store, whatever it was (lone surrogates too)."""
     return str(raw).encode("utf-8", "backslashreplace").decode()
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _single(group: BaseExceptionGroup[Any]) -> BaseException:
@@ -343,10 +353,10 @@ def _single(group: BaseExceptionGroup[Any]) -> BaseException:
 
 
 def _check(concurrency: int, batch_size: int, max_connections: int) -> None:
-    if concurrency < 1:
-        raise InvalidRequestError("concurrency must be at least 1")
-    if batch_size < 1:
-        raise InvalidRequestError("batch_size must be at least 1")
+    if not _whole(concurrency) or concurrency < 1:
+        raise InvalidRequestError("concurrency must be a whole number, at least 1")
+    if not _whole(batch_size) or batch_size < 1:
+        raise InvalidRequestError("batch_size must be a whole number, at least 1")
     if concurrency > max_connections:
         raise InvalidRequestError(
             f"concurrency {concurrency} exceeds the client's max_connections "
@@ -368,8 +378,12 @@ def _job(
     on_progress: ProgressCallback | None,
 ) -> tuple[_Job, SQLiteJournal]:
     _check(concurrency, batch_size, max_connections)
-    if rate_per_second is not None and rate_per_second <= 0:
-        raise InvalidRequestError("rate_per_second must be positive")
+    if rate_per_second is not None and not (
+        isinstance(rate_per_second, int | float)
+        and math.isfinite(rate_per_second)
+        and rate_per_second > 0
+    ):
+        raise InvalidRequestError("rate_per_second must be a positive number")
     store = SQLiteJournal(journal)
     report = BulkReport(store=store)
     if store.temporary:

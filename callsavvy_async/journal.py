@@ -12,6 +12,7 @@ The engine uses only the JobStore protocol, so a shared store can replace SQLite
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import sqlite3
@@ -23,6 +24,7 @@ from typing import Protocol, TypeVar
 import anyio
 import anyio.to_thread
 import attrs
+import filelock
 
 from callsavvy_async._errors import InvalidRequestError
 
@@ -30,6 +32,7 @@ __all__ = [
     "Admission",
     "Finished",
     "JobStore",
+    "JournalInUseError",
     "JournalMismatchError",
     "Problem",
     "SQLiteJournal",
@@ -53,6 +56,11 @@ CREATE TABLE IF NOT EXISTS invalid (raw TEXT NOT NULL, reason TEXT NOT NULL);
 
 class JournalMismatchError(InvalidRequestError):
     """The journal belongs to another job (another channel, uid, message or job_id)."""
+
+
+class JournalInUseError(InvalidRequestError):
+    """Another run (in this process or another) has the journal open: running both would
+    send their recipients twice."""
 
 
 @attrs.frozen
@@ -103,9 +111,10 @@ class JobStore(Protocol):
 
 
 def job_identity(channel: str, *parts: object) -> str:
-    """A job's identity: its channel plus a hash of what it sends and from where."""
-    text = "\x1f".join(str(p) for p in parts)
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    """A job's identity: its channel plus a hash of what it sends and from where. The parts
+    are hashed as a JSON list, so None differs from "None" and no text can shift a boundary."""
+    text = json.dumps([str(p) if p is not None else None for p in parts])
+    digest = hashlib.sha256(text.encode()).hexdigest()
     return f"{channel}:{digest[:32]}"
 
 
@@ -118,6 +127,7 @@ class SQLiteJournal:
             os.fspath(path) if path is not None else os.path.join(self._tempdir or "", "job.sqlite")
         )
         self.temporary = path is None
+        self._lock = filelock.FileLock(self.path + ".lock", timeout=0, thread_local=False)
         self._db: sqlite3.Connection | None = None
         self._run = 0
         self._limiter = anyio.CapacityLimiter(1)
@@ -136,6 +146,20 @@ class SQLiteJournal:
         await self._call(lambda: self._open(identity, resend_unknown))
 
     def _open(self, identity: str, resend_unknown: bool) -> None:
+        try:
+            self._lock.acquire()
+        except filelock.Timeout:
+            raise JournalInUseError(
+                f"journal {self.path} is in use by another run of this job; wait for it to "
+                "finish (running both would send their recipients twice)"
+            ) from None
+        try:
+            self._open_locked(identity, resend_unknown)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open_locked(self, identity: str, resend_unknown: bool) -> None:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db = db
         db.execute("PRAGMA journal_mode=WAL")
@@ -174,16 +198,18 @@ class SQLiteJournal:
 
     def _link_recipients(self) -> None:
         """Point the recipients of earlier runs' batches at them (claims store only the
-        batch's numbers, to stay cheap), so a re-run can tell done from unknown."""
+        batch's numbers, to stay cheap), so a re-run can tell done from unknown. A page of
+        batches at a time, so resuming a huge job takes no more memory than running it."""
         db = self._conn
-        for batch, numbers in db.execute(
-            "SELECT id, numbers FROM batch WHERE linked = 0"
+        while page := db.execute(
+            "SELECT id, numbers FROM batch WHERE linked = 0 LIMIT ?", (_LINK_PAGE,)
         ).fetchall():
-            db.executemany(
-                "UPDATE recipient SET batch = ? WHERE number = ?",
-                ((batch, number) for number in numbers.split(",")),
-            )
-        db.execute("UPDATE batch SET linked = 1 WHERE linked = 0")
+            for batch, numbers in page:
+                db.executemany(
+                    "UPDATE recipient SET batch = ? WHERE number = ?",
+                    ((batch, number) for number in numbers.split(",")),
+                )
+            db.executemany("UPDATE batch SET linked = 1 WHERE id = ?", ((b,) for b, _ in page))
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._conn)
@@ -259,10 +285,11 @@ class SQLiteJournal:
             db.close()
 
     async def aclose(self) -> None:
-        """Close the file; the report can still read problems() from it afterwards."""
+        """Close the file and let other runs open it; the report can still read problems()."""
         if self._db is not None:
             db, self._db = self._db, None
             await self._call(db.close)
+            self._lock.release()
 
     def remove(self) -> None:
         """Delete a temporary journal's file."""
@@ -272,6 +299,7 @@ class SQLiteJournal:
 
 
 _FINISH = "UPDATE batch SET state = ?, outcome = ?, cost = ?, reason = ? WHERE id = ?"
+_LINK_PAGE = 256
 
 
 class _Transaction:

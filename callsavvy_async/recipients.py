@@ -36,11 +36,12 @@ class InvalidNumberError(InvalidRequestError):
 
 
 def normalise_number(raw: str) -> str:
-    """Return `raw` as E.164 (`+` and 8 to 15 digits), dropping spaces, dashes, dots and
-    brackets and turning a leading `00` into `+`; raise InvalidNumberError otherwise."""
+    """Return `raw` as E.164 (`+` and 8 to 15 digits), dropping spaces, dashes, dots,
+    brackets and a bracketed trunk prefix ("+44 (0) 7989 ...") and turning a leading `00`
+    into `+`; raise InvalidNumberError otherwise."""
     if not isinstance(raw, str):
         raise InvalidNumberError(repr(raw), "not a string")
-    number = raw.translate(_SEPARATORS)
+    number = raw.replace("(0)", "").translate(_SEPARATORS)
     if number.startswith("00"):
         number = "+" + number[2:]
     if _E164.fullmatch(number):
@@ -97,7 +98,7 @@ def strict_normaliser() -> Callable[[str], str]:
             raise InvalidNumberError(raw, "not a phone number") from None
         if not phonenumbers.is_valid_number(parsed):
             raise InvalidNumberError(raw, "not a valid number for its country")
-        return number
+        return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
     return normalise_strictly
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import anyio.lowlevel
@@ -274,3 +275,101 @@ async def test_an_answer_with_a_cost_that_is_not_a_number_does_not_stop_the_job(
         report = await cs.sms.send_bulk(numbers(4), "hi", batch_size=1, concurrency=1)
     assert (report.sent, report.unknown) == (1, 3)
     assert str(report.cost) == "0.05"
+
+
+async def test_two_runs_of_a_job_on_one_journal_cannot_overlap(tmp_path: Path) -> None:
+    from callsavvy_async.journal import JournalInUseError
+
+    sb = Sandbox(seed=1)
+    journal = tmp_path / "job.sqlite"
+    sb.inject("sendSMS", latency=0.05)
+    outcomes: list[object] = []
+
+    async def run(cs: Any) -> None:
+        try:
+            outcomes.append(await cs.sms.send_bulk(numbers(200), "hi", journal=journal))
+        except JournalInUseError as exc:
+            outcomes.append(exc)
+
+    async with sb.client(max_connections=16) as cs, anyio.create_task_group() as tasks:
+        tasks.start_soon(run, cs)
+        tasks.start_soon(run, cs)
+    assert sorted(type(o).__name__ for o in outcomes) == ["BulkReport", "JournalInUseError"]
+    assert Counter(entry.recipient for entry in sb.ledger) == Counter(numbers(200))
+    async with sb.client() as cs:
+        again = await cs.sms.send_bulk(numbers(200), "hi", journal=journal)
+    assert again.skipped == 200
+
+
+async def test_spellings_of_one_number_reach_it_once() -> None:
+    sb = Sandbox(seed=1)
+    spellings = ["+447989987123", "+44 (0) 7989 987123", "0044 (0)7989-987123"]
+    async with sb.client() as cs:
+        lenient = await cs.sms.send_bulk(spellings, "hi")
+        strict = await cs.sms.send_bulk(spellings, "hi again", strict_numbers=True)
+    assert [e.recipient for e in sb.ledger] == ["+447989987123", "+447989987123"]
+    assert lenient.duplicate == strict.duplicate == 2
+
+
+async def test_jobs_whose_parts_differ_only_in_how_they_print_are_different_jobs(
+    tmp_path: Path,
+) -> None:
+    sb = Sandbox(seed=1)
+    async with sb.client() as cs:
+        first = tmp_path / "first.sqlite"
+        await cs.sms.send_bulk(numbers(2), "hi", None, journal=first)
+        with pytest.raises(JournalMismatchError):
+            await cs.sms.send_bulk(numbers(2), "hi", "None", journal=first)
+        second = tmp_path / "second.sqlite"
+        await cs.whatsapp.send_bulk("u1", numbers(2), "x\x1fy", journal=second)
+        with pytest.raises(JournalMismatchError):
+            await cs.whatsapp.send_bulk("u1\x1fx", numbers(2), "y", journal=second)
+
+
+async def test_leaving_the_stream_early_keeps_report_and_journal_in_step() -> None:
+    sb = Sandbox(seed=1)
+    sb.inject("sendSMS", rate_limit_rate=0.5, retry_after=0.2)
+    async with (
+        sb.client() as cs,
+        cs.sms.send_bulk_iter(numbers(200), "hi", batch_size=10, concurrency=4) as results,
+    ):
+        seen = 0
+        async for _ in results:
+            seen += 1
+            if seen == 3:
+                break
+    report = results.report
+    outcomes = Counter(p.outcome for p in report.problems())
+    assert outcomes["failed"] == report.failed
+    assert outcomes["unknown"] == report.unknown
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"rate_per_second": float("nan")},
+        {"rate_per_second": float("inf")},
+        {"batch_size": 2.5},
+        {"concurrency": 1.5},
+        {"concurrency": True},
+    ],
+)
+async def test_odd_job_options_are_refused(options: dict[str, Any]) -> None:
+    sb = Sandbox(seed=1)
+    async with sb.client() as cs:
+        with pytest.raises(InvalidRequestError):
+            await cs.sms.send_bulk(numbers(3), "hi", **options)
+    assert sb.ledger == []
+
+
+async def test_resuming_links_more_batches_than_one_page(tmp_path: Path) -> None:
+    from callsavvy_async import journal as journal_module
+
+    sb = Sandbox(seed=1)
+    path = tmp_path / "job.sqlite"
+    count = journal_module._LINK_PAGE * 2 + 3
+    async with sb.client() as cs:
+        first = await cs.sms.send_bulk(numbers(count), "hi", batch_size=1, journal=path)
+        again = await cs.sms.send_bulk(numbers(count), "hi", batch_size=1, journal=path)
+    assert first.sent + first.queued == count
+    assert (again.skipped, again.batches, len(sb.ledger)) == (count, 0, count)
