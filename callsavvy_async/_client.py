@@ -25,7 +25,7 @@ from callsavvy_async._errors import (
     OutcomeUnknownError,
     UnexpectedResponseError,
 )
-from callsavvy_async._response import read_envelope
+from callsavvy_async._response import read_envelope, redact
 from callsavvy_async._retry import RetryPolicy
 from callsavvy_async._transport import PoolTransport
 from callsavvy_async._version import __version__
@@ -142,6 +142,7 @@ class AsyncCallsavvy:
         self._configure(
             dispatch=dispatch,
             owns_dispatch=True,
+            secret=str(private_key),
             base_url=base_url,
             timeout=timeout,
             retry_policy=RetryPolicy(max_retries=max_retries),
@@ -153,6 +154,7 @@ class AsyncCallsavvy:
         *,
         dispatch: Dispatch,
         owns_dispatch: bool,
+        secret: str,
         base_url: str,
         timeout: float | httpx.Timeout | None,
         retry_policy: RetryPolicy,
@@ -160,6 +162,7 @@ class AsyncCallsavvy:
     ) -> None:
         self._dispatch = dispatch
         self._owns_dispatch = owns_dispatch
+        self._secret = secret
         self._base_url = base_url
         self._urls: dict[str, httpx.URL] = {}
         self._timeout = timeout
@@ -216,6 +219,7 @@ class AsyncCallsavvy:
         clone._configure(
             dispatch=self._dispatch,
             owns_dispatch=False,
+            secret=self._secret,
             base_url=self._base_url,
             timeout=self._timeout if timeout is _UNSET else timeout,
             retry_policy=self._retry_policy
@@ -285,6 +289,7 @@ class AsyncCallsavvy:
             try:
                 return read_envelope(resource, response)
             except APIError as error:
+                redact(error, self._secret)
                 status = response.status_code
                 if attempt < policy.max_retries and policy.should_retry_status(status, write=write):
                     await self._backoff(resource, attempt, f"HTTP {status}", error)

@@ -16,7 +16,7 @@ from callsavvy_async._errors import (
 )
 from callsavvy_async._retry import parse_retry_after
 
-__all__ = ["EXCERPT_CHARS", "excerpt", "read_envelope"]
+__all__ = ["EXCERPT_CHARS", "excerpt", "read_envelope", "redact"]
 
 EXCERPT_CHARS = 200
 _CREDENTIAL_WORDS = ("credential", "api key", "public key", "private key", "unauthori")
@@ -45,6 +45,21 @@ def _envelope_message(payload: Any, default: str) -> str:
 def _is_credentials_message(message: str) -> bool:
     lowered = message.lower()
     return any(word in lowered for word in _CREDENTIAL_WORDS)
+
+
+def redact(error: APIError, secret: str) -> None:
+    """Blank the private key out of an error made of the server's words (a server that
+    echoes the key it refused would otherwise put it in logs and tracebacks)."""
+    if secret in error.message:
+        error.message = error.message.replace(secret, "***")
+        error.args = (error.message,)
+    if isinstance(error.body, str):
+        error.body = error.body.replace(secret, "***")
+    elif error.body is not None:
+        text = json.dumps(error.body)
+        escaped = json.dumps(secret)[1:-1]
+        if escaped in text:
+            error.body = json.loads(text.replace(escaped, "***"))
 
 
 def read_envelope(resource: str, response: httpx.Response) -> Any:

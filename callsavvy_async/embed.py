@@ -3,15 +3,20 @@
 Each builder returns the markup from the vendor's integration guide with the public key,
 department and theme filled in. Values in the script address are percent-encoded (script
 text is not HTML-decoded, so no entities there) and values in attributes are HTML-escaped,
-so no input can break out of the snippet.
+so no input can break out of the snippet. Every argument is checked first: anything but
+text (or None where None means "absent"), a lone surrogate, or a blank required value is an
+InvalidRequestError naming the parameter.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Callable
 from urllib.parse import quote
+
+from callsavvy_async._errors import InvalidRequestError
 
 __all__ = [
     "PLUGIN_BASE_URL",
@@ -37,18 +42,33 @@ s0.parentNode.insertAdjacentElement("beforeend", s1);
 }})();
 </script>"""
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_NO_KEY = "public_key is required"
+_NO_COLOUR = "color must be a colour name such as 'green'"
+_NO_LABEL = "label must be non-blank text"
+
+
+def _text(name: str, value: object, *, blank: str | None) -> str:
+    """`value` if it is usable text, else InvalidRequestError naming `name` (never the value);
+    `blank` is the message for a blank value, or None where blank is allowed."""
+    if not isinstance(value, str):
+        raise InvalidRequestError(f"{name} must be a string, not {type(value).__name__}")
+    if _SURROGATE.search(value):
+        raise InvalidRequestError(f"{name} must be valid Unicode text (no lone surrogates)")
+    if blank is not None and not value.strip():
+        raise InvalidRequestError(blank)
+    return value
+
 
 def theme_param(color: str) -> str:
     """The `c` parameter: the colour name in base64, URL-encoded ("green" → "Z3JlZW4%3D")."""
-    if not color or not color.strip():
-        raise ValueError("color must be a colour name such as 'green'")
+    color = _text("color", color, blank=_NO_COLOUR)
     encoded = base64.b64encode(color.strip().encode("utf-8")).decode("ascii")
     return quote(encoded, safe="")
 
 
 def _loader(widget: str, public_key: str, query: str) -> str:
-    if not public_key or not public_key.strip():
-        raise ValueError("public_key is required")
+    public_key = _text("public_key", public_key, blank=_NO_KEY)
     src = f"{PLUGIN_BASE_URL}/{widget}/{quote(public_key.strip(), safe='')}?p&{query}"
     return _LOADER.format(src=src)
 
@@ -68,6 +88,14 @@ def call_button(
 ) -> str:
     """The call plugin and its button; calls queue to `department_uid`, or dial
     `number_to_call` (with country code) showing `displayed_caller_id` when given."""
+    _text("public_key", public_key, blank=_NO_KEY)
+    _text("department_uid", department_uid, blank=None)
+    _text("color", color, blank=_NO_COLOUR)
+    if number_to_call is not None:
+        _text("number_to_call", number_to_call, blank=None)
+    if displayed_caller_id is not None:
+        _text("displayed_caller_id", displayed_caller_id, blank=None)
+    _text("label", label, blank=_NO_LABEL)
     query = f"d={quote(department_uid, safe='')}&c={theme_param(color)}"
     button = (
         '<button id="callservy_call_button"'
@@ -80,6 +108,8 @@ def call_button(
 
 def ticket_widget(public_key: str, *, color: str = "green") -> str:
     """The support-ticket form: a holder element and its loader script."""
+    _text("public_key", public_key, blank=_NO_KEY)
+    _text("color", color, blank=_NO_COLOUR)
     holder_id = html.escape(f"callservy_ticket_widget_holder{public_key.strip()}", quote=True)
     holder = f'<div id="{holder_id}"></div>'
     return f"{holder}\n{_loader('ticket', public_key, f'c={theme_param(color)}')}\n"
@@ -87,16 +117,19 @@ def ticket_widget(public_key: str, *, color: str = "green") -> str:
 
 def chat_widget(public_key: str, *, color: str = "green") -> str:
     """The live chat and chatbot."""
+    _text("public_key", public_key, blank=_NO_KEY)
     return _loader("chat", public_key, f"c={theme_param(color)}") + "\n"
 
 
 def video_widget(public_key: str, *, color: str = "green") -> str:
     """The instant video meeting."""
+    _text("public_key", public_key, blank=_NO_KEY)
     return _loader("video", public_key, f"c={theme_param(color)}") + "\n"
 
 
 def calendar_widget(public_key: str, *, color: str = "green") -> str:
     """The booking calendar."""
+    _text("public_key", public_key, blank=_NO_KEY)
     return _loader("calendar", public_key, f"c={theme_param(color)}") + "\n"
 
 

@@ -17,6 +17,7 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Protocol, TypeVar
@@ -131,9 +132,17 @@ class SQLiteJournal:
         self._db: sqlite3.Connection | None = None
         self._run = 0
         self._limiter = anyio.CapacityLimiter(1)
+        self._in_use = threading.Lock()
 
     async def _call(self, function: Callable[[], _T]) -> _T:
-        return await anyio.to_thread.run_sync(function, limiter=self._limiter)
+        return await anyio.to_thread.run_sync(self._alone, function, limiter=self._limiter)
+
+    def _alone(self, function: Callable[[], _T]) -> _T:
+        """Run `function` with the connection to itself: a call whose awaiting task was
+        interrupted (a KeyboardInterrupt in the event loop) may still be running, and SQLite
+        must not see a second thread, least of all close(), meanwhile."""
+        with self._in_use:
+            return function()
 
     @property
     def _conn(self) -> sqlite3.Connection:
@@ -153,11 +162,23 @@ class SQLiteJournal:
                 f"journal {self.path} is in use by another run of this job; wait for it to "
                 "finish (running both would send their recipients twice)"
             ) from None
+        except OSError as exc:
+            raise InvalidRequestError(f"cannot open journal {self.path}: {exc.strerror}") from None
         try:
             self._open_locked(identity, resend_unknown)
+        except sqlite3.Error as exc:
+            self._abandon()
+            raise InvalidRequestError(f"cannot use {self.path} as a journal: {exc}") from None
         except BaseException:
-            self._lock.release()
+            self._abandon()
             raise
+
+    def _abandon(self) -> None:
+        """Close what a failed open left open, and let go of the lock."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        self._lock.release()
 
     def _open_locked(self, identity: str, resend_unknown: bool) -> None:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -167,8 +188,6 @@ class SQLiteJournal:
         db.executescript(_SCHEMA)
         row = db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
         if row is not None and row[0] != identity:
-            db.close()
-            self._db = None
             raise JournalMismatchError(
                 f"journal {self.path} belongs to another job: use a new journal file "
                 "or the same channel, uid, message and job_id"

@@ -373,3 +373,22 @@ async def test_resuming_links_more_batches_than_one_page(tmp_path: Path) -> None
         again = await cs.sms.send_bulk(numbers(count), "hi", batch_size=1, journal=path)
     assert first.sent + first.queued == count
     assert (again.skipped, again.batches, len(sb.ledger)) == (count, 0, count)
+
+
+@pytest.mark.parametrize("where", ["a directory", "a path under a file", "a CSV file"])
+async def test_a_journal_path_that_cannot_be_a_journal_is_a_clear_error(
+    tmp_path: Path, where: str
+) -> None:
+    csv_file = tmp_path / "people.csv"
+    csv_file.write_text("phone\n+447989987123\n")
+    path = {
+        "a directory": tmp_path,
+        "a path under a file": csv_file / "job.sqlite",
+        "a CSV file": csv_file,
+    }[where]
+    sb = Sandbox(seed=1)
+    async with sb.client() as cs:
+        with pytest.raises(InvalidRequestError, match="journal"):
+            await cs.sms.send_bulk(numbers(2), "hi", journal=path)
+    assert sb.ledger == []
+    assert csv_file.read_text() == "phone\n+447989987123\n"

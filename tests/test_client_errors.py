@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +16,7 @@ from callsavvy_async import (
     APITimeoutError,
     AsyncCallsavvy,
     AuthenticationError,
+    CallsavvyError,
     OutcomeUnknownError,
     RateLimitError,
     ServerError,
@@ -356,3 +359,38 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert _retry.parse_retry_after(None) is None
     for nonsense in ("nan", "inf", "-inf", "Mon, 01 Jan 99999999999999999999 00:00:00 GMT"):
         assert _retry.parse_retry_after(nonsense) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "answer"),
+    [
+        (200, {"status": "error", "message": "private key {key} is not valid"}),
+        (400, {"status": "error", "message": "bad {key}", "data": {"echo": ["{key}"]}}),
+        (500, {"status": "error", "message": "crashed on {key}"}),
+        (502, "<html>upstream said {key}</html>"),
+    ],
+)
+async def test_a_server_echoing_the_private_key_does_not_put_it_in_errors(
+    status: int, answer: Any
+) -> None:
+    import traceback
+
+    key = "sk-ECHOED-SECRET-42"
+
+    def api(request: httpx.Request) -> httpx.Response:
+        if isinstance(answer, str):
+            return httpx.Response(status, text=answer.format(key=key))
+        return httpx.Response(status, text=json.dumps(answer).replace("{key}", key))
+
+    transport = httpx.MockTransport(api)
+    async with AsyncCallsavvy(
+        public_key="pk", private_key=key, transport=transport, max_retries=0
+    ) as cs:
+        for call in (cs.account.summary(), cs.sms.send("+447989987123", "hi")):
+            with pytest.raises(CallsavvyError) as info:
+                await call
+            shown = "".join(traceback.format_exception(info.value)) + repr(info.value)
+            shown += repr(getattr(info.value, "body", None))
+            cause = info.value.__cause__
+            shown += repr(getattr(cause, "body", None)) + str(cause)
+            assert key not in shown

@@ -9,6 +9,7 @@ from urllib.parse import unquote
 import pytest
 
 from callsavvy_async import embed
+from callsavvy_async._errors import InvalidRequestError
 
 KEY = "pk_live_123"
 
@@ -85,3 +86,73 @@ def test_missing_key_or_colour_is_an_error(bad: str) -> None:
         embed.chat_widget(bad)
     with pytest.raises(ValueError, match="color"):
         embed.chat_widget(KEY, color=bad)
+
+
+# Every builder with every parameter: (builder, parameter, may be None, may be blank).
+PARAMETERS = [
+    ("call", "public_key", False, False),
+    ("call", "department_uid", False, True),
+    ("call", "color", False, False),
+    ("call", "number_to_call", True, True),
+    ("call", "displayed_caller_id", True, True),
+    ("call", "label", False, False),
+    *(
+        (widget, parameter, False, False)
+        for widget in ("ticket", "chat", "video", "calendar")
+        for parameter in ("public_key", "color")
+    ),
+]
+BAD_CASES = [
+    pytest.param(widget, parameter, bad, id=f"{widget}-{parameter}-{bad_id}")
+    for widget, parameter, none_ok, blank_ok in PARAMETERS
+    for bad_id, bad in [
+        ("none", None),
+        ("int", 5),
+        ("bytes", b"x"),
+        ("list", ["x"]),
+        ("empty", ""),
+        ("spaces", "   "),
+        ("surrogate", "\ud800"),
+        ("long-surrogate", "x" * 500 + "\udfff"),
+    ]
+    if not (bad is None and none_ok) and not (bad in ("", "   ") and blank_ok)
+]
+
+
+def build(widget: str, parameter: str, value: object) -> str:
+    if parameter == "public_key":
+        return embed.WIDGETS[widget](value)
+    return embed.WIDGETS[widget](KEY, **{parameter: value})
+
+
+@pytest.mark.parametrize(("widget", "parameter", "bad"), BAD_CASES)
+def test_every_bad_argument_is_a_typed_error(widget: str, parameter: str, bad: object) -> None:
+    with pytest.raises(InvalidRequestError, match=parameter) as caught:
+        build(widget, parameter, bad)
+    assert "x" * 50 not in str(caught.value)
+
+
+@pytest.mark.parametrize("bad", [None, 5, b"x", "", "   ", "\ud800"])
+def test_theme_param_rejects_bad_colours(bad: object) -> None:
+    with pytest.raises(InvalidRequestError, match="color"):
+        embed.theme_param(bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("widget", "parameter", "none_ok", "blank_ok"), PARAMETERS)
+def test_unicode_text_is_accepted_and_round_trips(
+    widget: str, parameter: str, none_ok: bool, blank_ok: bool
+) -> None:
+    text = "Café ☕ 😀"
+    snippet = build(widget, parameter, text)
+    snippet.encode("utf-8")
+    src = script_src(snippet)
+    if parameter == "public_key":
+        assert unquote(src.split("/")[4].split("?")[0]) == text
+    elif parameter == "color":
+        assert base64.b64decode(unquote(src.split("c=")[1])).decode() == text
+    elif parameter == "department_uid":
+        assert unquote(src.split("d=")[1].split("&")[0]) == text
+    elif parameter == "label":
+        assert f">{text}</button>" in snippet
+    else:
+        assert f'{parameter}="{text}"' in snippet
