@@ -3,15 +3,22 @@ recipient sources of bulk sends."""
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 import os
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import anyio
 import attrs
 
 from callsavvy_async._errors import InvalidRequestError
+
+if TYPE_CHECKING:
+    from _csv import Reader
 
 __all__ = [
     "InvalidNumberError",
@@ -78,6 +85,7 @@ Source = str | os.PathLike[str] | Iterable[str] | AsyncIterable[str]
 CSV_COLUMNS = ("phone", "number", "recipient")
 _NOT_RECIPIENTS = "recipients must be numbers as a comma-separated string or an iterable, not {}"
 _READ_ROWS = 2048
+_SCAN_BYTES = 1 << 16
 
 
 def strict_normaliser() -> Callable[[str], str]:
@@ -128,13 +136,13 @@ async def _iter_file(path: str) -> AsyncIterator[str]:
     handle = await anyio.to_thread.run_sync(lambda: open(path, newline="", encoding="utf-8-sig"))  # noqa: SIM115
     try:
         reader = csv.reader(handle)
-        column = await anyio.to_thread.run_sync(_pick_column, reader)
+        column = await anyio.to_thread.run_sync(_pick_column, reader, path)
         pending = column.first_row
         while True:
             for row in pending:
                 if column.index < len(row) and row[column.index].strip():
                     yield row[column.index]
-            pending = await anyio.to_thread.run_sync(_read_rows, reader)
+            pending = await anyio.to_thread.run_sync(_read_rows, reader, path)
             if not pending:
                 return
     finally:
@@ -147,10 +155,11 @@ class _Column:
     first_row: list[list[str]]
 
 
-def _pick_column(reader: Iterator[list[str]]) -> _Column:
+def _pick_column(reader: Reader, path: str) -> _Column:
     """The recipients' column, from a header naming it; a header without one means the
     first column; no header means the first row is data."""
-    header = next(reader, [])
+    with _unreadable_rows(reader, path):
+        header = next(reader, [])
     names = [cell.strip().lower() for cell in header]
     for wanted in CSV_COLUMNS:
         if wanted in names:
@@ -159,10 +168,44 @@ def _pick_column(reader: Iterator[list[str]]) -> _Column:
     return _Column(0, [header] if looks_like_data else [])
 
 
-def _read_rows(reader: Iterator[list[str]]) -> list[list[str]]:
+def _read_rows(reader: Reader, path: str) -> list[list[str]]:
     rows = []
-    for row in reader:
-        rows.append(row)
-        if len(rows) >= _READ_ROWS:
-            break
+    with _unreadable_rows(reader, path):
+        for row in reader:
+            rows.append(row)
+            if len(rows) >= _READ_ROWS:
+                break
     return rows
+
+
+@contextmanager
+def _unreadable_rows(reader: Reader, path: str) -> Iterator[None]:
+    """Turn a byte that is not UTF-8 or a malformed CSV line into InvalidRequestError
+    naming the line, so callers see bad input rather than a decoder's or csv's error (the
+    line itself is not echoed: it may be binary or huge)."""
+    try:
+        yield
+    except UnicodeDecodeError:
+        line = _undecodable_line(path)
+        raise InvalidRequestError(
+            f"recipients file {path}: line {line} is not UTF-8 text"
+        ) from None
+    except csv.Error as exc:
+        raise InvalidRequestError(
+            f"recipients file {path}: line {reader.line_num} is not valid CSV ({exc})"
+        ) from None
+
+
+def _undecodable_line(path: str) -> int:
+    """The number of the first line of `path` that is not UTF-8: the text reader decodes
+    blocks of many lines at once, so its error does not say which line it was."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    line = 1
+    with open(path, "rb") as handle:
+        for piece in iter(functools.partial(handle.readline, _SCAN_BYTES), b""):
+            try:
+                decoder.decode(piece)
+            except UnicodeDecodeError:
+                return line
+            line += piece.endswith(b"\n")
+    return line

@@ -251,3 +251,186 @@ async def test_ctrl_c_settles_in_flight_batches_and_prints_the_partial_report(
     assert max(ledger.values()) == 1
     assert set(ledger) == set(numbers)
     assert report_rows(rerun.stdout)["unknown"] == "0"
+
+
+def assert_one_line_error(result: Any, code: int) -> None:
+    """The CLI exited with `code` after one `error:` line, not a traceback."""
+    assert result.exit_code == code, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output
+    assert result.output.count("error:") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["summary", "--base-url", "notaurl"], KEYS),
+        (["list", "agents", "--base-url", "ftp://example.com/v1"], KEYS),
+        (
+            ["send", "sms", "-m", "hi", "--to", "+447700900001"],
+            {**KEYS, "CALLSAVVY_PRIVATE_KEY": "k\n"},
+        ),
+        (["send", "sms", "-m", "hi", "--to", "+447700900001", "--base-url", "notaurl"], KEYS),
+    ],
+)
+def test_malformed_key_or_base_url_exits_2(args: list[str], env: dict[str, str]) -> None:
+    assert_one_line_error(runner.invoke(app, args, env=env), 2)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"+447700900001\n+447700\xe9900002\n",
+        b"\x00\x01\xff\xfe" * 4096,
+        b"+447700900001\n" + b"9" * 200_000 + b"\n",
+    ],
+    ids=["bad-utf8", "binary", "over-field-limit"],
+)
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]], ids=["send", "dry-run"])
+def test_unreadable_recipients_file_exits_2_naming_the_line(
+    tmp_path: Path, content: bytes, dry_run: list[str]
+) -> None:
+    path = tmp_path / "list.txt"
+    path.write_bytes(content)
+    args = [
+        "send",
+        "sms",
+        "-m",
+        "hi",
+        "-f",
+        str(path),
+        *dry_run,
+        "--base-url",
+        "http://127.0.0.1:9",
+    ]
+    result = runner.invoke(app, args, env=KEYS)
+    assert_one_line_error(result, 2)
+    assert "line " in result.output
+    assert "9" * 1000 not in result.output
+
+
+@pytest.mark.anyio
+async def test_bad_line_deep_in_a_file_prints_the_report_so_far_and_exits_1(
+    tmp_path: Path,
+) -> None:
+    numbers = [f"+4477009{n:05d}" for n in range(20_000)]
+    path = tmp_path / "list.txt"
+    path.write_bytes("".join(f"{n}\n" for n in numbers).encode() + b"+44\xe9\n")
+    sb = Sandbox()
+    async with serving(sb) as base_url:
+        env = {**KEYS, "CALLSAVVY_BASE_URL": base_url}
+        result = await anyio.to_thread.run_sync(
+            lambda: callsavvy("send", "sms", "-m", "hi", "-f", str(path), env=env)
+        )
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "line 20001 is not UTF-8" in result.stderr
+    rows = report_rows(result.stdout)
+    assert int(rows["sent"]) + int(rows["queued"]) == len(sb.ledger) > 0
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["list", "tickets", "--period", "[/]"],
+        ["send", "sms", "-m", "hi", "-f", "[/x]"],
+        ["send", "sms", "-m", "hi", "-f", "[link=javascript:alert(1)]x[/link]"],
+    ],
+)
+def test_user_text_in_errors_is_not_rich_markup(args: list[str]) -> None:
+    result = runner.invoke(app, args, env=KEYS)
+    assert_one_line_error(result, 2)
+    assert args[-1] in result.output
+
+
+def test_table_cells_are_not_rich_markup() -> None:
+    import io
+
+    from rich.console import Console
+
+    from callsavvy_async._cli import render
+
+    values = {"name": "[/]", "email": "[link=javascript:alert(1)]x[/link]", "tags": ["[b]"]}
+    out = io.StringIO()
+    Console(file=out, width=200, force_terminal=True).print(render.table("Contacts", [values]))
+    out.write("\n")
+    Console(file=out, width=200, force_terminal=True).print(render.pairs("Contact", values))
+    text = out.getvalue()
+    assert text.count("[/]") == 2
+    assert text.count("[link=javascript:alert(1)]x[/link]") == 2
+    assert "\x1b]8;" not in text
+
+
+@pytest.mark.anyio
+async def test_list_contacts_with_markup_in_a_name() -> None:
+    sb = Sandbox()
+    async with sb.client() as cs:
+        await cs.contacts.create("[/]", phone="+447700900001")
+    async with serving(sb) as base_url:
+        env = {**KEYS, "CALLSAVVY_BASE_URL": base_url}
+        result = await anyio.to_thread.run_sync(lambda: callsavvy("list", "contacts", env=env))
+    assert result.returncode == 0, result.stderr
+    assert "[/]" in result.stdout
+
+
+def test_trigger_prints_a_content_type_with_markup(monkeypatch: pytest.MonkeyPatch) -> None:
+    import httpx
+
+    async def answer(url: str, event: str, fields: object) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "text/plain; x=[/]"}, text="ok")
+
+    monkeypatch.setattr("callsavvy_async._cli.serve.post_event", answer)
+    result = runner.invoke(app, ["trigger", "callSummary", "--url", "http://127.0.0.1:9/"])
+    assert result.exit_code == 0, result.output
+    assert "HTTP 200 text/plain; x=[/]" in result.output
+
+
+@pytest.mark.parametrize("url", ["http://[::1", "notaurl", "ftp://example.com/hook"])
+def test_trigger_with_a_bad_url_exits_2(url: str) -> None:
+    assert_one_line_error(runner.invoke(app, ["trigger", "callSummary", "--url", url]), 2)
+
+
+@pytest.mark.parametrize(
+    "content", [b"\n\n\r\n", b"name,phone\n", b"\xef\xbb\xbf", b"\xef\xbb\xbfphone\n\n"]
+)
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]], ids=["send", "dry-run"])
+def test_recipients_file_without_numbers_exits_2(
+    tmp_path: Path, content: bytes, dry_run: list[str]
+) -> None:
+    path = tmp_path / "list.csv"
+    path.write_bytes(content)
+    result = runner.invoke(app, ["send", "sms", "-m", "hi", "-f", str(path), *dry_run], env=KEYS)
+    assert_one_line_error(result, 2)
+    assert str(path) in result.output
+
+
+@pytest.mark.parametrize("to", ["", ",,,", " , "])
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]], ids=["send", "dry-run"])
+def test_to_without_numbers_exits_2(to: str, dry_run: list[str]) -> None:
+    result = runner.invoke(app, ["send", "sms", "-m", "hi", "--to", to, *dry_run], env=KEYS)
+    assert_one_line_error(result, 2)
+    assert "--to" in result.output
+
+
+def test_sandbox_on_a_port_in_use_exits_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        result = callsavvy("sandbox", "--port", port)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"error: cannot listen on 127.0.0.1:{port}: Address already in use")
+
+
+def test_ctrl_c_during_a_dry_run_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("callsavvy_async._cli.send.preview_bulk", interrupted)
+    args = ["send", "sms", "-m", "hi", "--to", "+447700900001", "--dry-run"]
+    result = runner.invoke(app, args, env=KEYS)
+    assert result.exit_code == 130
+    assert "interrupted" in result.output

@@ -98,3 +98,32 @@ async def test_large_text_file_is_read_in_chunks(tmp_path: Path) -> None:
 @pytest.mark.anyio
 async def test_strings_split_on_commas() -> None:
     assert await collect("+447989987123, +447989987124,") == ["+447989987123", " +447989987124"]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (b"+447989987123\n+44798998\xe97124\n", 2),
+        (b"phone\r\n" + b"+447989987123\r\n" * 3_000 + b"\xff\r\n", 3_002),
+        (b"+447989987123\n+4479899871\xc3", 2),
+        (b"\x00\x80" * 10, 1),
+    ],
+    ids=["bad-byte", "deep", "truncated-at-end", "binary"],
+)
+async def test_undecodable_file_names_the_line(tmp_path: Path, content: bytes, line: int) -> None:
+    path = tmp_path / "numbers.csv"
+    path.write_bytes(content)
+    with pytest.raises(InvalidRequestError, match=f"line {line} is not UTF-8") as info:
+        await collect(path)
+    assert str(path) in str(info.value)
+
+
+@pytest.mark.anyio
+async def test_malformed_csv_line_is_named_not_echoed(tmp_path: Path) -> None:
+    path = tmp_path / "numbers.csv"
+    huge = "7" * 200_000
+    path.write_text(f"phone\n+447989987123\n{huge}\n")
+    with pytest.raises(InvalidRequestError, match="line 3 is not valid CSV") as info:
+        await collect(path)
+    assert huge[:100] not in str(info.value)

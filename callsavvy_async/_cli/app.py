@@ -9,6 +9,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import anyio
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from callsavvy_async import embed as widgets
 from callsavvy_async._cli import render
@@ -53,24 +54,29 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a tabl
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Print one line to stderr and exit with `code`."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print one line to stderr and exit with `code`; the message is escaped because it
+    quotes user input and server text, which Rich would otherwise read as markup."""
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def make_client(
     public_key: str | None, private_key: str | None, base_url: str | None, **options: Any
 ) -> AsyncCallsavvy:
-    """A client from options or environment; exit 2 naming the variables when keys are missing."""
+    """A client from options or environment; exit 2 naming the variables when keys are
+    missing, or with the client's reason when a key or the base URL is malformed."""
     if not public_key or not private_key:
         fail(
             "missing API keys: set CALLSAVVY_PUBLIC_KEY and CALLSAVVY_PRIVATE_KEY "
             "(or pass --public-key and --private-key)",
             code=2,
         )
-    return AsyncCallsavvy(
-        public_key=public_key, private_key=private_key, base_url=base_url, **options
-    )
+    try:
+        return AsyncCallsavvy(
+            public_key=public_key, private_key=private_key, base_url=base_url, **options
+        )
+    except InvalidRequestError as exc:
+        fail(str(exc), code=2)
 
 
 def run(job: Callable[[], Awaitable[_T]]) -> _T:

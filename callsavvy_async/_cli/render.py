@@ -10,6 +10,7 @@ from typing import Any
 
 import attrs
 from rich.table import Table
+from rich.text import Text
 
 from callsavvy_async._convert import EXTRA_FIELD
 
@@ -39,12 +40,14 @@ def as_json(value: Any) -> str:
     return json.dumps(plain(value), indent=2, ensure_ascii=False)
 
 
-def _cell(value: Any) -> str:
+def _cell(value: Any) -> Text:
+    """A value as plain text: server data must never be read as Rich markup (a `[/]` would
+    crash the table, a `[link=...]` would become a terminal hyperlink)."""
     if value is None:
-        return ""
+        return Text("")
     if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    return str(value)
+        return Text(", ".join(str(item) for item in value))
+    return Text(str(value))
 
 
 def table(title: str, rows: Sequence[Any], columns: Sequence[str] | None = None) -> Table:
@@ -53,7 +56,7 @@ def table(title: str, rows: Sequence[Any], columns: Sequence[str] | None = None)
     records = [plain(row) for row in rows]
     columns = list(columns or (records[0] if records else []))
     for column in columns:
-        output.add_column(column, overflow="fold")
+        output.add_column(Text(column), overflow="fold")
     for record in records:
         output.add_row(*(_cell(record[column]) for column in columns))
     if not records:
@@ -67,5 +70,5 @@ def pairs(title: str, model: Any) -> Table:
     output.add_column("field", style="bold")
     output.add_column("value")
     for name, value in plain(model).items():
-        output.add_row(name, _cell(value))
+        output.add_row(Text(name), _cell(value))
     return output

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import anyio
 import typer
@@ -18,6 +18,7 @@ from rich.table import Table
 from callsavvy_async._cli.app import BaseUrl, PrivateKey, PublicKey, app, fail, make_client
 from callsavvy_async._errors import AuthenticationError, CallsavvyError, InvalidRequestError
 from callsavvy_async.bulk import preview_bulk
+from callsavvy_async.recipients import iter_recipients
 
 __all__ = [
     "EXIT_AUTH",
@@ -61,20 +62,44 @@ DryRun = Annotated[bool, typer.Option("--dry-run", help="Read and check recipien
 
 
 def _recipients(recipients_file: Path | None, to: str | None) -> Any:
-    """The recipients source: a checked file path or the --to list."""
+    """The recipients source: a readable file path or the --to list, holding at least one
+    recipient (exit 2 otherwise, before any client or journal is made). A pipe is not read
+    ahead, as what is read from it is gone."""
     if (recipients_file is None) == (to is None):
         fail("give exactly one of --recipients-file and --to", code=EXIT_USAGE)
     if to is not None:
+        _require_recipients(to, "--to has no numbers")
         return to
     if recipients_file is None:
         fail("give --recipients-file or --to", code=EXIT_USAGE)
     try:
-        with recipients_file.open("rb") as handle:
-            if not handle.read(1):
-                fail(f"recipients file {recipients_file} is empty", code=EXIT_USAGE)
+        recipients_file.open("rb").close()
     except OSError as exc:
         fail(f"cannot read recipients file {recipients_file}: {exc.strerror}", code=EXIT_USAGE)
+    if recipients_file.is_file():
+        _require_recipients(
+            recipients_file,
+            f"recipients file {recipients_file} is empty (no numbers, only blank lines or a "
+            "header)",
+        )
     return recipients_file
+
+
+def _require_recipients(source: Any, empty: str) -> None:
+    """Exit 2 with `empty` unless `source` yields a recipient: an empty list is bad input,
+    not a send of nothing. Reads only up to the first recipient."""
+
+    async def first() -> bool:
+        async for _ in iter_recipients(source):
+            return True
+        return False
+
+    try:
+        found = anyio.run(first)
+    except InvalidRequestError as exc:
+        fail(str(exc), code=EXIT_USAGE)
+    if not found:
+        fail(empty, code=EXIT_USAGE)
 
 
 def report_table(report: Any) -> Table:
@@ -130,18 +155,34 @@ def _exit_code(report: Any) -> int:
 
 
 def run_preview(arguments: dict[str, Any], batch_size: int) -> None:
-    """--dry-run: read and check the recipients, send nothing."""
+    """--dry-run: read and check the recipients, send nothing; exit 2 on a bad recipients
+    file and 130 on Ctrl-C, like a real send."""
 
     async def job() -> Any:
         return await preview_bulk(arguments["recipients"], batch_size=batch_size)
 
-    preview = anyio.run(job)
+    try:
+        preview = anyio.run(job)
+    except KeyboardInterrupt:
+        console.print("interrupted: nothing was sent")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except InvalidRequestError as exc:
+        fail(str(exc), code=EXIT_USAGE)
     console.print("Dry run: nothing sent.")
     table = Table(show_header=False)
     for name in ("read", "valid", "invalid", "duplicate", "batches"):
         table.add_row(name, str(getattr(preview, name)))
     console.print(table)
     raise typer.Exit(EXIT_OK)
+
+
+def _stopped(partial: Any, error: InvalidRequestError) -> NoReturn:
+    """Bad input found during the send (a bad line deep in the file): exit 2 if nothing
+    went out, else print the report so far and exit 1, as the send is incomplete."""
+    if partial is None or not partial.batches:
+        fail(str(error), code=EXIT_USAGE)
+    console.print(report_table(partial))
+    fail(f"{error}; the send stopped there", code=EXIT_INCOMPLETE)
 
 
 def run_send(channel: str, arguments: dict[str, Any], options: dict[str, Any]) -> None:
@@ -180,7 +221,7 @@ def run_send(channel: str, arguments: dict[str, Any], options: dict[str, Any]) -
     except AuthenticationError as exc:
         fail(str(exc), code=EXIT_AUTH)
     except InvalidRequestError as exc:
-        fail(str(exc), code=EXIT_USAGE)
+        _stopped(partial, exc)
     except CallsavvyError as exc:
         fail(str(exc))
     console.print(report_table(report))

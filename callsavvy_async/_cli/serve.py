@@ -3,12 +3,14 @@ sample webhook event to a URL)."""
 
 from __future__ import annotations
 
+import socket
 from typing import Annotated
 
 import anyio
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from callsavvy_async._cli.app import app, fail
 from callsavvy_async._samples import EVENT_NAMES
@@ -47,14 +49,28 @@ def sandbox(
             rate_limit_rate=rate_limit_rate,
             lost_answer_rate=lost_answer_rate,
         )
-    console.print(f"Callsavvy sandbox on http://{host}:{port}/v1  (Ctrl-C stops it)")
-    console.print(f"  CALLSAVVY_BASE_URL=http://{host}:{port}/v1", highlight=False)
+    _check_listen(host, port)
+    address = escape(f"http://{host}:{port}/v1")
+    console.print(f"Callsavvy sandbox on {address}  (Ctrl-C stops it)")
+    console.print(f"  CALLSAVVY_BASE_URL={address}", highlight=False)
     console.print(f"  CALLSAVVY_PUBLIC_KEY={TEST_PUBLIC_KEY}", highlight=False)
     console.print(f"  CALLSAVVY_PRIVATE_KEY={TEST_PRIVATE_KEY}", highlight=False)
     try:
         serve(box, host=host, port=port)
     except RuntimeError as exc:
         fail(str(exc), code=2)
+    except SystemExit as exc:
+        if exc.code:
+            fail(f"the sandbox could not serve on {host}:{port}", code=2)
+
+
+def _check_listen(host: str, port: int) -> None:
+    """Exit 2 if HOST:PORT cannot be bound (in use, or not a local address): uvicorn would
+    log its own error and exit 3, which this command's exit codes reserve for refused keys."""
+    try:
+        socket.create_server((host, port)).close()
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}", code=2)
 
 
 @app.command()
@@ -70,6 +86,7 @@ def trigger(
     if event not in EVENT_NAMES:
         fail(f"unknown event {event!r}; choose one of {', '.join(EVENT_NAMES)}", code=2)
     overrides = dict(item.split("=", 1) for item in set_ or () if "=" in item)
+    where = _webhook_url(url).copy_with(query=None)
 
     async def job() -> httpx.Response:
         return await post_event(url, event, overrides)
@@ -77,8 +94,19 @@ def trigger(
     try:
         response = anyio.run(job)
     except httpx.HTTPError as exc:
-        where = httpx.URL(url).copy_with(query=None)
         fail(f"could not post to {where}: {type(exc).__name__}")
-    console.print(f"HTTP {response.status_code} {response.headers.get('content-type', '')}")
+    content_type = escape(response.headers.get("content-type", ""))
+    console.print(f"HTTP {response.status_code} {content_type}", highlight=False)
     print(response.text)
     raise typer.Exit(0 if response.is_success else 1)
+
+
+def _webhook_url(url: str) -> httpx.URL:
+    """URL parsed, or exit 2: a malformed or non-HTTP URL is bad input, not a failed post."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL as exc:
+        fail(f"--url is not a valid URL: {exc}", code=2)
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        fail("--url must be an http:// or https:// URL with a host", code=2)
+    return parsed
