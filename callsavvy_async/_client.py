@@ -256,6 +256,13 @@ class AsyncCallsavvy:
         try:
             return converter.structure(data, result_type)
         except Exception as exc:
+            if write:
+                raise OutcomeUnknownError(
+                    f"the server said success but its answer could not be read as "
+                    f"{_type_name(result_type)} ({_decode_problem(exc)}): the request was "
+                    "carried out; check its result before sending again",
+                    resource=resource,
+                ) from exc
             raise UnexpectedResponseError(
                 f"could not decode the answer as {_type_name(result_type)}: {_decode_problem(exc)}",
                 resource=resource,
@@ -279,6 +286,8 @@ class AsyncCallsavvy:
                     attempt += 1
                     continue
                 raise _transport_failure(resource, exc, write=write) from exc
+            except Exception as exc:
+                raise _client_failure(resource, exc, write=write) from exc
             if logger.isEnabledFor(logging.DEBUG):
                 logger.debug(
                     "%s -> HTTP %s in %.3fs",
@@ -386,6 +395,18 @@ def _transport_failure(
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"no answer in time ({type(exc).__name__})", resource=resource)
     return APIConnectionError(f"connection failed ({type(exc).__name__})", resource=resource)
+
+
+def _client_failure(resource: str, exc: Exception, *, write: bool) -> APIConnectionError:
+    """The public error for something else the HTTP client raised (a user's event hook,
+    say): a write may have gone out by then, so it is never sent again."""
+    if write:
+        return OutcomeUnknownError(
+            f"the HTTP client failed after the request may have been sent "
+            f"({type(exc).__name__}): check before sending again",
+            resource=resource,
+        )
+    return APIConnectionError(f"the HTTP client failed ({type(exc).__name__})", resource=resource)
 
 
 def _may_have_been_processed(status: int, error: APIError) -> bool:

@@ -253,6 +253,7 @@ class PoolTransport(httpx.AsyncBaseTransport):
                 not self._closed
                 and connection.is_idle()
                 and not connection.is_closed()  # a failed connect counts as idle and closed
+                and not _has_unread_bytes(connection)
                 and (self._max_idle is None or self._idle_count < self._max_idle)
             )
             if not keep:
@@ -338,3 +339,15 @@ class _PooledStream(httpx.AsyncByteStream):
             raise error from exc
         finally:
             await self._pool._checkin(self._key, self._connection)
+
+
+def _has_unread_bytes(connection: httpcore.AsyncHTTPConnection) -> bool:
+    """Whether the server sent more than its answer. The next request on this connection
+    would take those bytes for its own answer (a stray 429 would make a sent message look
+    unsent, and be sent again), so such a connection is closed rather than kept."""
+    http11 = getattr(connection, "_connection", None)
+    state = getattr(http11, "_h11_state", None)
+    if state is None:
+        return False
+    unread, _ = state.trailing_data
+    return bool(unread)

@@ -394,3 +394,42 @@ async def test_a_server_echoing_the_private_key_does_not_put_it_in_errors(
             cause = info.value.__cause__
             shown += repr(getattr(cause, "body", None)) + str(cause)
             assert key not in shown
+
+
+@pytest.mark.parametrize("data", [[1], None, {"cost": "abc"}])
+async def test_a_write_whose_success_cannot_be_read_is_outcome_unknown(data: Any) -> None:
+    sent: list[httpx.Request] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"status": "success", "data": data})
+
+    transport = httpx.MockTransport(api)
+    async with AsyncCallsavvy(public_key="pk", private_key="sk", transport=transport) as cs:
+        with pytest.raises(OutcomeUnknownError, match="check its result"):
+            await cs.sms.send("+447989987123", "hi")
+    assert len(sent) == 1
+
+
+async def test_an_error_from_a_users_http_client_hook_is_ours_and_never_resends() -> None:
+    sent: list[httpx.Request] = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(500, json={"status": "error", "message": "boom"})
+
+    async def strict(response: httpx.Response) -> None:
+        response.raise_for_status()
+
+    hooks: dict[str, list[Any]] = {"response": [strict]}
+    async with (
+        httpx.AsyncClient(transport=httpx.MockTransport(api), event_hooks=hooks) as http,
+        AsyncCallsavvy(public_key="pk", private_key="sk", http_client=http) as cs,
+    ):
+        with pytest.raises(OutcomeUnknownError) as write:
+            await cs.sms.send("+447989987123", "hi")
+        assert len(sent) == 1
+        with pytest.raises(APIConnectionError) as read:
+            await cs.account.summary()
+    assert isinstance(write.value.__cause__, httpx.HTTPStatusError)
+    assert isinstance(read.value, CallsavvyError)

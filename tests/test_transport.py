@@ -58,10 +58,15 @@ async def _read_request(stream: anyio.abc.ByteStream, buffer: bytearray) -> bool
 
 @asynccontextmanager
 async def server(
-    delay: float = 0.0, *, close_after: int | None = None, close_delay: float = 0.0
+    delay: float = 0.0,
+    *,
+    close_after: int | None = None,
+    close_delay: float = 0.0,
+    stray: bytes = b"",
 ) -> AsyncIterator[Server]:
     """Answer every request after `delay`; close each connection after `close_after`
-    answers (`close_delay` later, without telling the client)."""
+    answers (`close_delay` later, without telling the client); send `stray` bytes right
+    after each connection's first answer, as a broken server or proxy might."""
     state = Server()
 
     async def handle(stream: anyio.abc.SocketStream) -> None:
@@ -77,7 +82,9 @@ async def server(
                     await anyio.sleep(delay)
                     await stream.send(
                         b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
-                        b"content-length: %d\r\n\r\n%s" % (len(ANSWER), ANSWER)
+                        b"content-length: %d\r\n\r\n%s"
+                        % (len(ANSWER), ANSWER)
+                        + (stray if not answered else b"")
                     )
                     answered += 1
                     if close_after is not None and answered >= close_after:
@@ -298,3 +305,16 @@ async def test_random_cancellations_never_leak_slots() -> None:
             assert not transport._waiters
             assert 0 < most <= 8  # open connections, as the client counts them
             await _post(client, srv.url)
+
+
+async def test_a_connection_with_bytes_after_its_answer_is_not_reused_for_a_send() -> None:
+    from callsavvy_async import AsyncCallsavvy
+
+    stray_429 = b"HTTP/1.1 429 Too Many Requests\r\ncontent-length: 0\r\n\r\n"
+    async with server(stray=stray_429) as state:
+        base_url = state.url.rsplit("/", 1)[0]
+        async with AsyncCallsavvy(public_key="pk", private_key="sk", base_url=base_url) as cs:
+            await cs.sms.send("+447989987123", "first")
+            await anyio.sleep(0.2)
+            await cs.sms.send("+447989987123", "second")
+    assert (state.requests, state.connections) == (2, 2)
