@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from urllib.parse import urlencode
 
 __all__ = ["EVENT_NAMES", "FORM_EVENTS", "encode_event", "sample_payload"]
@@ -69,8 +70,20 @@ def sample_payload(event: str, **overrides: object) -> dict[str, object]:
         if value is None:
             payload.pop(key, None)
         else:
-            payload[key] = value
+            payload[key] = _as_sent(key, value)
     return payload
+
+
+def _as_sent(key: str, value: object) -> str:
+    """An override as Callsavvy writes every webhook value: a string, times as
+    "YYYY-MM-DD HH:MM:SS"."""
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, str | int | float | Decimal | dt.date) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError(
+        f"override {key}= must be text, a number or a datetime, not {type(value).__name__}"
+    )
 
 
 def encode_event(payload: dict[str, object]) -> tuple[str, bytes]:

@@ -67,7 +67,7 @@ def normalise_number(raw: str) -> str:
 def recipient_list(recipients: str | Iterable[str]) -> list[str]:
     """Normalise a comma-separated string or an iterable of numbers, dropping repeats."""
     if isinstance(recipients, str):
-        items: Iterable[str] = recipients.split(",")
+        items: Iterable[str] = [item for item in recipients.split(",") if item.strip()]
     elif isinstance(recipients, Iterable):
         items = recipients
     else:

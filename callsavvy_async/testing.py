@@ -32,7 +32,8 @@ async def post_event(
 ) -> httpx.Response:
     """POST a sample `event` (with `overrides`) to an ASGI app in-process; return the answer."""
     content_type, body = sample_body(event, **overrides)
-    sent = {"content-type": content_type, **(headers or {})}
+    sent = httpx.Headers({"content-type": content_type})
+    sent.update(headers or {})
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         return await client.post(path, content=body, headers=sent)

@@ -308,3 +308,12 @@ async def test_lifespan_is_acknowledged(sb: Sandbox) -> None:
 
     await sb.app({"type": "lifespan"}, receive, send)
     assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]
+
+
+async def test_a_contact_with_a_phone_and_an_empty_email_is_created(sb: Sandbox) -> None:
+    async with sb.client() as cs:
+        contact = await cs.contacts.create("Sam", email="", phone="+447989987123")
+        stored = {c.contact_id: c for c in await cs.contacts.list()}[contact.contact_id]
+        await cs.sms.send("+447989987124, ,", "hi")
+    assert (stored.name, stored.phone) == ("Sam", "+447989987123")
+    assert [entry.recipient for entry in sb.ledger] == ["+447989987124"]

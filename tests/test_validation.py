@@ -77,6 +77,16 @@ BAD_CALLS: dict[str, tuple[Call, str]] = {
         "subject",
     ),
     "empty meeting title": (lambda cs: cs.meetings.create(""), "title"),
+    "response_date with a timezone": (
+        lambda cs: cs.tickets.reply(
+            "t1", message="x", response_date=dt.datetime(2024, 3, 1, 12, tzinfo=dt.UTC)
+        ),
+        "naive datetime",
+    ),
+    "period with a timezone": (
+        lambda cs: cs.tickets.list(period=dt.datetime(2024, 3, 1, tzinfo=dt.UTC)),
+        "naive datetime",
+    ),
     "lone surrogate in a message": (lambda cs: cs.sms.send("+447989987123", "\ud800"), "message"),
     "lone surrogate in a title": (lambda cs: cs.meetings.create("Standup \udcff"), "title"),
     "recipients of the wrong type": (lambda cs: cs.sms.send(None, "hi"), "recipients"),  # type: ignore[arg-type]

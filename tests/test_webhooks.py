@@ -792,3 +792,18 @@ async def test_a_body_starting_with_a_byte_order_mark_is_read(content_type: str 
     body = "\ufeff".encode() + json.dumps({"event": "newChat", "visitor_name": "Sam"}).encode()
     response = await post_raw(app, body, content_type)
     assert (response.status_code, seen) == (200, ["Sam"])
+
+
+async def test_post_event_headers_replace_the_default_content_type() -> None:
+    response = await post_event(WebhookApp(), "newChat", headers={"Content-Type": "text/plain"})
+    assert response.status_code == 415
+    assert response.request.headers.get_list("content-type") == ["text/plain"]
+
+
+def test_sample_overrides_are_written_as_callsavvy_writes_them() -> None:
+    payload = sample_payload(
+        "ticketEscalated", ticket_id=42, last_ticket_reply=dt.datetime(2024, 3, 1, 12, 5)
+    )
+    assert (payload["ticket_id"], payload["last_ticket_reply"]) == ("42", "2024-03-01 12:05:00")
+    with pytest.raises(ValueError, match="department"):
+        sample_payload("chatbotCallback", department=["a", "b"])

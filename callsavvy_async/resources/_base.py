@@ -59,7 +59,18 @@ def optional(name: str, value: object) -> str | None:
 
 
 def format_timestamp(value: dt.datetime) -> str:
-    return value.strftime(TIMESTAMP_FORMAT)
+    return _local(value).strftime(TIMESTAMP_FORMAT)
+
+
+def _local(value: dt.datetime) -> dt.datetime:
+    """A naive datetime as it is: the API reads times as the account's local time, which
+    the client does not know, so a datetime with a timezone would land at the wrong moment."""
+    if value.tzinfo is not None:
+        raise InvalidRequestError(
+            "pass a naive datetime in the account's local time; one with a timezone "
+            f"({value.tzname()}) cannot be converted without knowing the account's zone"
+        )
+    return value
 
 
 def format_period(value: Period | None, *, date_only: bool = False) -> str | None:
@@ -68,7 +79,7 @@ def format_period(value: Period | None, *, date_only: bool = False) -> str | Non
     if value is None:
         return None
     if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d" if date_only else TIMESTAMP_FORMAT)
+        return _local(value).strftime("%Y-%m-%d" if date_only else TIMESTAMP_FORMAT)
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, str) and _PERIOD.fullmatch(value.strip()):

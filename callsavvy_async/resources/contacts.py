@@ -35,7 +35,7 @@ class Contacts(Resource):
         """A new contact; it needs an email address, a phone number or both (createContact)."""
         if not email and not phone:
             raise InvalidRequestError("createContact needs an email or a phone (or both)")
-        if email is not None and "@" not in required("email", email):
+        if email and "@" not in required("email", email):
             raise InvalidRequestError("email must be an email address")
         body = compact(
             name=required("name", name),
