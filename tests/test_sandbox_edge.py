@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from callsavvy_async import AuthenticationError
+from callsavvy_async import APIError, AuthenticationError
 from callsavvy_async.sandbox import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY, Sandbox
 
 pytestmark = pytest.mark.anyio
@@ -317,3 +317,15 @@ async def test_a_contact_with_a_phone_and_an_empty_email_is_created(sb: Sandbox)
         await cs.sms.send("+447989987124, ,", "hi")
     assert (stored.name, stored.phone) == ("Sam", "+447989987123")
     assert [entry.recipient for entry in sb.ledger] == ["+447989987124"]
+
+
+@pytest.mark.parametrize(
+    "base_url", ["http://sandbox.callsavvy.invalid", "http://sandbox.callsavvy.invalid/v2"]
+)
+async def test_a_base_url_without_v1_is_refused_as_by_the_real_api(
+    sb: Sandbox, base_url: str
+) -> None:
+    async with sb.client(base_url=base_url) as cs:
+        with pytest.raises(APIError) as info:
+            await cs.account.summary()
+    assert info.value.status_code == 404

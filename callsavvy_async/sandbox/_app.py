@@ -78,7 +78,7 @@ class SandboxApp:
             error = "Our API accepts only HTTP POST requests"
             await answer_envelope(send, resource, 405, error=error, headers=allow)
             return
-        handler = HANDLERS.get(resource)
+        handler = HANDLERS.get(resource) if _versioned(scope["path"]) else None
         if handler is None:
             await answer_envelope(send, resource, 404, error=f"Unknown resource {resource!r}")
             return
@@ -161,6 +161,13 @@ async def _answer_fault(send: Send, resource: str, decision: Decision) -> None:
 async def _client_gone(receive: Receive) -> None:
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def _versioned(path: str) -> bool:
+    """Whether `path` is /v1/<resource> (under any mount prefix), as the real API's URLs
+    are: a client with a base URL missing /v1 must fail here as it would there."""
+    parts = path.rstrip("/").split("/")
+    return len(parts) >= 3 and parts[-2] == "v1"
 
 
 def _json_object(headers: Headers, body: bytes) -> Body:
