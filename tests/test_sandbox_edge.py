@@ -329,3 +329,13 @@ async def test_a_base_url_without_v1_is_refused_as_by_the_real_api(
         with pytest.raises(APIError) as info:
             await cs.account.summary()
     assert info.value.status_code == 404
+
+
+async def test_message_bodies_are_kept_exactly_and_priced_by_their_full_length(
+    sb: Sandbox,
+) -> None:
+    message = "Line one\n" + "x" * 151 + "  \n"
+    async with sb.client() as cs:
+        result = await cs.sms.send("+447989987123", message)
+    assert sb.ledger[-1].message == message
+    assert (len(message), result.cost) == (163, 2)

@@ -62,6 +62,13 @@ def required(body: Body, name: str) -> str:
     return value
 
 
+def required_text(body: Body, name: str) -> str:
+    """A free-text field (a message body) exactly as sent, spaces and newlines kept: they
+    count towards an SMS's pages and are what the recipient reads. Required, not blank."""
+    required(body, name)
+    return str(body[name])
+
+
 def choice(body: Body, name: str, allowed: Collection[str]) -> str | None:
     """An optional field that must be one of `allowed` when given."""
     value = optional(body, name)

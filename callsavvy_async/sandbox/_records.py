@@ -19,6 +19,7 @@ from callsavvy_async.sandbox._fields import (
     period,
     phone_number,
     required,
+    required_text,
 )
 from callsavvy_async.sandbox._state import State
 
@@ -99,7 +100,7 @@ def create_ticket(state: State, body: Body) -> Record:
         "sender_name": required(body, "sender_name"),
         "sender_email": _email(body, "sender_email", needed=True),
         "subject": required(body, "ticket_subject"),
-        "message": required(body, "ticket_message"),
+        "message": required_text(body, "ticket_message"),
     }
     if department_id not in state.departments:
         raise Rejected("Invalid department_id")
@@ -119,7 +120,7 @@ def create_ticket(state: State, body: Body) -> Record:
 
 def reply_ticket(state: State, body: Body) -> Record:
     ticket = _found(state.tickets, body, "ticket_id", "Ticket")
-    message = required(body, "response_message")
+    message = required_text(body, "response_message")
     try:
         moment = dt.datetime.strptime(required(body, "response_date"), TIMESTAMP)
     except ValueError:

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import math
 
-from callsavvy_async.sandbox._fields import Body, Record, Rejected, phone_number, required, stamp
+from callsavvy_async.sandbox._fields import (
+    Body,
+    Record,
+    Rejected,
+    phone_number,
+    required,
+    required_text,
+    stamp,
+)
 from callsavvy_async.sandbox._ledger import LedgerEntry
 from callsavvy_async.sandbox._records import Handler
 from callsavvy_async.sandbox._state import State
@@ -71,7 +79,7 @@ def _record(state: State, channel: str, numbers: list[str], message: str) -> str
 
 def send_sms(state: State, body: Body) -> Record:
     numbers = _recipients(body)
-    message = required(body, "message")
+    message = required_text(body, "message")
     units = len(numbers) * sms_pages(message)
     _charge(state, {"sms_balance": units}, "Insufficient SMS balance")
     message_id = _record(state, "sms", numbers, message)
@@ -93,7 +101,7 @@ def send_robocall(state: State, body: Body) -> Record:
     if call_type not in CALL_TYPES:
         raise Rejected(f"call_type must be one of: {', '.join(CALL_TYPES)}")
     numbers = _recipients(body)
-    message = required(body, "message")
+    message = required_text(body, "message")
     if call_type == "Pre-recorded-Audio" and not message.startswith(("https://", "http://")):
         raise Rejected("message must be an MP3 audio file URL for Pre-recorded-Audio calls")
     minutes = _duration(body)
@@ -141,7 +149,7 @@ def _log_calls(state: State, numbers: list[str], seconds: int) -> None:
 def send_whatsapp(state: State, body: Body) -> Record:
     required(body, "uid")
     numbers = _recipients(body, limit=WHATSAPP_LIMIT)
-    message = required(body, "message")
+    message = required_text(body, "message")
     _record(state, "whatsapp", numbers, message)
     return {"status": _status(state, "whatsapp", numbers, message)}
 
