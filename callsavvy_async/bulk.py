@@ -337,6 +337,10 @@ def _whole(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+
+
 def _single(group: BaseExceptionGroup[Any]) -> BaseException:
     """The one real error inside a task group's exception group (not a wrapper)."""
     leaves: list[BaseException] = []
@@ -378,11 +382,7 @@ def _job(
     on_progress: ProgressCallback | None,
 ) -> tuple[_Job, SQLiteJournal]:
     _check(concurrency, batch_size, max_connections)
-    if rate_per_second is not None and not (
-        isinstance(rate_per_second, int | float)
-        and math.isfinite(rate_per_second)
-        and rate_per_second > 0
-    ):
+    if rate_per_second is not None and not _positive(rate_per_second):
         raise InvalidRequestError("rate_per_second must be a positive number")
     store = SQLiteJournal(journal)
     report = BulkReport(store=store)

@@ -88,9 +88,7 @@ def call_button(
 ) -> str:
     """The call plugin and its button; calls queue to `department_uid`, or dial
     `number_to_call` (with country code) showing `displayed_caller_id` when given."""
-    _text("public_key", public_key, blank=_NO_KEY)
     _text("department_uid", department_uid, blank=None)
-    _text("color", color, blank=_NO_COLOUR)
     if number_to_call is not None:
         _text("number_to_call", number_to_call, blank=None)
     if displayed_caller_id is not None:
@@ -109,7 +107,6 @@ def call_button(
 def ticket_widget(public_key: str, *, color: str = "green") -> str:
     """The support-ticket form: a holder element and its loader script."""
     _text("public_key", public_key, blank=_NO_KEY)
-    _text("color", color, blank=_NO_COLOUR)
     holder_id = html.escape(f"callservy_ticket_widget_holder{public_key.strip()}", quote=True)
     holder = f'<div id="{holder_id}"></div>'
     return f"{holder}\n{_loader('ticket', public_key, f'c={theme_param(color)}')}\n"
@@ -117,19 +114,16 @@ def ticket_widget(public_key: str, *, color: str = "green") -> str:
 
 def chat_widget(public_key: str, *, color: str = "green") -> str:
     """The live chat and chatbot."""
-    _text("public_key", public_key, blank=_NO_KEY)
     return _loader("chat", public_key, f"c={theme_param(color)}") + "\n"
 
 
 def video_widget(public_key: str, *, color: str = "green") -> str:
     """The instant video meeting."""
-    _text("public_key", public_key, blank=_NO_KEY)
     return _loader("video", public_key, f"c={theme_param(color)}") + "\n"
 
 
 def calendar_widget(public_key: str, *, color: str = "green") -> str:
     """The booking calendar."""
-    _text("public_key", public_key, blank=_NO_KEY)
     return _loader("calendar", public_key, f"c={theme_param(color)}") + "\n"
 
 

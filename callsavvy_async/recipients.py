@@ -67,7 +67,7 @@ def normalise_number(raw: str) -> str:
 def recipient_list(recipients: str | Iterable[str]) -> list[str]:
     """Normalise a comma-separated string or an iterable of numbers, dropping repeats."""
     if isinstance(recipients, str):
-        items: Iterable[str] = [item for item in recipients.split(",") if item.strip()]
+        items: Iterable[str] = _split(recipients)
     elif isinstance(recipients, Iterable):
         items = recipients
     else:
@@ -111,12 +111,16 @@ def strict_normaliser() -> Callable[[str], str]:
     return normalise_strictly
 
 
+def _split(text: str) -> list[str]:
+    """The items of a comma-separated string, blank ones (a trailing comma) dropped."""
+    return [item for item in text.split(",") if item.strip()]
+
+
 async def iter_recipients(source: Source) -> AsyncIterator[str]:
     """Yield the raw recipients of `source` one by one, reading files and iterables lazily."""
     if isinstance(source, str):
-        for item in source.split(","):
-            if item.strip():
-                yield item
+        for item in _split(source):
+            yield item
     elif isinstance(source, os.PathLike):
         async for item in _iter_file(os.fspath(source)):
             yield item

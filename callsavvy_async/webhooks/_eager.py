@@ -37,9 +37,7 @@ class Suspended(Generic[T]):
 
     __slots__ = ("_steps", "_yielded")
 
-    def __init__(
-        self, steps: Generator[Any, Any, T] | Coroutine[Any, Any, T], yielded: Any
-    ) -> None:
+    def __init__(self, steps: Steps[T], yielded: Any) -> None:
         self._steps = steps
         self._yielded = yielded
 

@@ -30,7 +30,7 @@ import attrs
 
 from callsavvy_async.webhooks._core import Rejection, parse_event
 from callsavvy_async.webhooks._deadline import Cancellable, CutOff, TimeLimit
-from callsavvy_async.webhooks._eager import Task, Waiting, asyncio_task, start
+from callsavvy_async.webhooks._eager import Task, asyncio_task
 from callsavvy_async.webhooks.events import (
     EVENT_TYPES,
     CallerInfoReply,
@@ -60,6 +60,7 @@ _TOKEN_HEADER = b"x-callsavvy-token"
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _WRONG_METHOD = Rejection(405, "method not allowed: use POST")
 _TOO_LARGE = Rejection(413, "body too large")
+_GONE = Rejection(400, "the client went away")
 
 
 class WebhookApp:
@@ -260,9 +261,7 @@ class WebhookApp:
         """The whole body, or why not; it may keep us waiting `body_timeout` seconds."""
         limit = TimeLimit(self._body_timeout, task)
         try:
-            message = start(receive(), task)
-            if isinstance(message, Waiting):
-                message = await limit.wait(message)
+            message = await limit.run(receive())
             if not message.get("more_body"):
                 return _only_body(message, self._max_body)
             return await self._read_chunks(message, receive, limit)
@@ -276,7 +275,7 @@ class WebhookApp:
         size = 0
         while True:
             if message["type"] == "http.disconnect":
-                return Rejection(400, "the client went away")
+                return _GONE
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self._max_body:
@@ -378,7 +377,7 @@ class WebhookApp:
 
 def _only_body(message: Message, limit: int) -> bytes | Rejection:
     if message["type"] == "http.disconnect":
-        return Rejection(400, "the client went away")
+        return _GONE
     body: bytes = message.get("body", b"")
     return body if len(body) <= limit else _TOO_LARGE
 
@@ -511,12 +510,7 @@ def _caller_info_body(result: object) -> bytes:
         result = CallerInfoReply(**{k: v for k, v in result.items() if k in fields})
     if not isinstance(result, CallerInfoReply):
         raise TypeError(f"expected a CallerInfoReply or a dict, got {type(result).__name__}")
-    answer = {key: _text(value) for key, value in result.to_json().items()}
-    return json.dumps(answer).encode()
-
-
-def _text(value: object) -> str:
-    return "" if value is None else str(value)
+    return json.dumps(result.to_json()).encode()
 
 
 async def _reply_error(send: Send, status: int, message: str) -> None:

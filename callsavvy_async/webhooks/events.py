@@ -130,12 +130,17 @@ class CallerInfoReply:
     customer_info: str = ""
 
     def to_json(self) -> dict[str, str]:
+        """The answer Callsavvy expects, every value a string (None as "")."""
         return {
             "status": "success",
-            "caller_name": self.caller_name,
-            "caller_email": self.caller_email,
-            "customer_info": self.customer_info,
+            "caller_name": _text(self.caller_name),
+            "caller_email": _text(self.caller_email),
+            "customer_info": _text(self.customer_info),
         }
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
 
 
 Event = (
