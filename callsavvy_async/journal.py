@@ -5,7 +5,9 @@ after, so a job that crashed can be re-run on its journal: what is done is skipp
 what was in flight is reported unknown and not resent, and the rest is sent. The same
 unique key on recipients drops duplicates without holding a job's numbers in memory.
 
-SQLite in WAL mode; every call runs in a worker thread so the event loop never blocks.
+SQLite in WAL mode; every call runs in a worker thread so the event loop never blocks,
+and claims made while a write is running share the next one (one thread call and one
+transaction for many), since a thread hop costs more than the write itself.
 The engine uses only the JobStore protocol, so a shared store can replace SQLite.
 """
 
@@ -20,7 +22,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
-from typing import Protocol, TypeVar
+from typing import Generic, NamedTuple, Protocol, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -41,6 +43,8 @@ __all__ = [
 ]
 
 _T = TypeVar("_T")
+_I = TypeVar("_I")
+_R = TypeVar("_R")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -133,6 +137,7 @@ class SQLiteJournal:
         self._run = 0
         self._limiter = anyio.CapacityLimiter(1)
         self._in_use = threading.Lock()
+        self._writes = _Coalesced(self._write, self._limiter)
 
     async def _call(self, function: Callable[[], _T]) -> _T:
         return await anyio.to_thread.run_sync(self._alone, function, limiter=self._limiter)
@@ -272,22 +277,34 @@ class SQLiteJournal:
     async def claim(self, numbers: Sequence[str], finished: Finished | None = None) -> int:
         """Write a batch in flight, durably, before its request is sent, together with the
         outcome of the claimer's previous batch; return the new batch's id."""
-        return await self._call(lambda: self._claim(numbers, finished))
-
-    def _claim(self, numbers: Sequence[str], finished: Finished | None) -> int:
-        db = self._conn
-        with self._transaction():
-            if finished is not None:
-                db.execute(_FINISH, finished.row())
-            batch = db.execute(
-                "INSERT INTO batch (state, numbers) VALUES ('inflight', ?)", (",".join(numbers),)
-            ).lastrowid
+        batch = await self._writes.submit(_Write(",".join(numbers), finished))
         assert batch is not None
         return batch
 
     async def finish(self, finished: Finished) -> None:
         """Record a batch's outcome on its own (the claimer has no next batch)."""
-        await self._call(lambda: self._conn.execute(_FINISH, finished.row()))
+        await self._writes.submit(_Write(None, finished))
+
+    def _write(self, writes: list[_Write]) -> list[int | None]:
+        """Apply several claims and outcomes in one transaction; the new batches' ids."""
+        return self._alone(lambda: self._write_alone(writes))
+
+    def _write_alone(self, writes: list[_Write]) -> list[int | None]:
+        db = self._conn
+        batches: list[int | None] = []
+        with self._transaction():
+            for numbers, finished in writes:
+                if finished is not None:
+                    db.execute(_FINISH, finished.row())
+                if numbers is None:
+                    batches.append(None)
+                else:
+                    batches.append(
+                        db.execute(
+                            "INSERT INTO batch (state, numbers) VALUES ('inflight', ?)", (numbers,)
+                        ).lastrowid
+                    )
+        return batches
 
     def problems(self) -> Iterator[Problem]:
         """Every failed, unknown or invalid recipient of this run, read from the file."""
@@ -319,6 +336,111 @@ class SQLiteJournal:
 
 _FINISH = "UPDATE batch SET state = ?, outcome = ?, cost = ?, reason = ? WHERE id = ?"
 _LINK_PAGE = 256
+
+
+class _Write(NamedTuple):
+    """A batch to claim (its comma-joined numbers) and/or an outcome to record."""
+
+    numbers: str | None
+    finished: Finished | None
+
+
+class _Waiter(Generic[_I, _R]):
+    """One submitted item, until a write settles it."""
+
+    __slots__ = ("_error", "_event", "_result", "done", "item")
+
+    def __init__(self, item: _I) -> None:
+        self.item = item
+        self.done = False
+        self._event = anyio.Event()
+        self._result: _R | None = None
+        self._error: BaseException | None = None
+
+    async def wait(self) -> None:
+        await self._event.wait()
+        self._event = anyio.Event()
+
+    def wake(self) -> None:
+        self._event.set()
+
+    def settle(self, result: _R | None, error: BaseException | None = None) -> None:
+        self.done = True
+        self._result, self._error = result, error
+        self._event.set()
+
+    def result(self) -> _R:
+        if self._error is not None:
+            raise self._error
+        return self._result  # type: ignore[return-value]
+
+
+class _Coalesced(Generic[_I, _R]):
+    """Items submitted while a write runs wait for the next, which takes them all: whoever
+    finds no write running makes it, and hands over to the next in line when done.
+
+    Like `anyio.to_thread.run_sync`, a submitter may be cancelled until its item is taken
+    (then it is not written), and a write that has begun is finished; the group is taken
+    only once `limiter` is held, so a cancelled wait for it leaves nothing half-taken."""
+
+    def __init__(self, write: Callable[[list[_I]], list[_R]], limiter: anyio.CapacityLimiter):
+        self._write = write
+        self._limiter = limiter
+        self._queued: list[_Waiter[_I, _R]] = []
+        self._writing = False
+
+    async def submit(self, item: _I) -> _R:
+        """Write `item` (with whatever else is waiting) and return its result."""
+        waiter: _Waiter[_I, _R] = _Waiter(item)
+        self._queued.append(waiter)
+        try:
+            while not waiter.done:
+                if self._writing:
+                    await waiter.wait()
+                else:
+                    await self._write_queued()
+        except BaseException:
+            if waiter in self._queued:
+                self._queued.remove(waiter)
+            self._hand_over()
+            raise
+        return waiter.result()
+
+    async def _write_queued(self) -> None:
+        self._writing = True
+        try:
+            async with self._limiter:
+                group, self._queued = self._queued, []
+                await self._write_group(group)
+        finally:
+            self._writing = False
+            self._hand_over()
+
+    async def _write_group(self, group: list[_Waiter[_I, _R]]) -> None:
+        """Write the group in a worker thread and settle every member with its result."""
+        try:
+            results = await anyio.to_thread.run_sync(self._write, [w.item for w in group])
+        except Exception as exc:
+            for waiter in group:
+                waiter.settle(None, exc)
+        except BaseException:
+            for waiter in group:
+                waiter.settle(None, _Interrupted("the journal write was interrupted"))
+            raise
+        else:
+            for waiter, result in zip(group, results, strict=True):
+                waiter.settle(result)
+
+    def _hand_over(self) -> None:
+        """Let the next in line write what is queued, unless a write is running."""
+        if self._queued and not self._writing:
+            self._queued[0].wake()
+
+
+class _Interrupted(RuntimeError):
+    """The write carrying this item was interrupted (a KeyboardInterrupt, or a native
+    asyncio cancel of the task that made it); the item may or may not have been written,
+    and is never written again."""
 
 
 class _Transaction:

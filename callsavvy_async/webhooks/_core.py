@@ -20,6 +20,7 @@ from callsavvy_async.webhooks.events import EVENT_TYPES, Event, UnknownEvent
 __all__ = ["Rejection", "parse_event"]
 
 _FIELD = re.compile(r"@ \$\.(\w+)")
+_DECODERS = {name: converter.get_structure_hook(cls) for name, cls in EVENT_TYPES.items()}
 
 
 @attrs.frozen
@@ -87,11 +88,12 @@ def _event_from(payload: dict[str, Any]) -> Event | UnknownEvent | Rejection:
         if value is None or value == "":
             return Rejection(422, f"missing field: {field}")
     try:
-        return converter.structure(payload, event_type)
+        event: Event = _DECODERS[name](payload, event_type)
     except cattrs.BaseValidationError as exc:
         return Rejection(422, f"invalid field: {_first_field(exc)}")
     except (TypeError, ValueError):
         return Rejection(422, "invalid field")
+    return event
 
 
 def _first_field(error: cattrs.BaseValidationError) -> str:

@@ -30,7 +30,7 @@ import attrs
 
 from callsavvy_async.webhooks._core import Rejection, parse_event
 from callsavvy_async.webhooks._deadline import Cancellable, CutOff, TimeLimit
-from callsavvy_async.webhooks._eager import Task, asyncio_task
+from callsavvy_async.webhooks._eager import Task, Waiting, asyncio_task, start
 from callsavvy_async.webhooks.events import (
     EVENT_TYPES,
     CallerInfoReply,
@@ -259,11 +259,18 @@ class WebhookApp:
 
     async def _read_body(self, receive: Receive, task: Task | None) -> bytes | Rejection:
         """The whole body, or why not; it may keep us waiting `body_timeout` seconds."""
-        limit = TimeLimit(self._body_timeout, task)
+        message = start(receive(), task)
+        if isinstance(message, Waiting) or message.get("more_body"):
+            return await self._read_slowly(message, receive, TimeLimit(self._body_timeout, task))
+        return _only_body(message, self._max_body)
+
+    async def _read_slowly(
+        self, message: Message | Waiting[Message], receive: Receive, limit: TimeLimit
+    ) -> bytes | Rejection:
+        """The body that had not all arrived with the headers, within `limit`."""
         try:
-            message = await limit.run(receive())
-            if not message.get("more_body"):
-                return _only_body(message, self._max_body)
+            if isinstance(message, Waiting):
+                message = await limit.wait(message)
             return await self._read_chunks(message, receive, limit)
         except CutOff:
             return Rejection(408, "the body did not arrive in time")

@@ -1,0 +1,170 @@
+"""The journal's writes: claims made together share a thread call, and each claimer still
+gets its own batch, its own error, or nothing written if it left first."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+
+from callsavvy_async.journal import Finished, SQLiteJournal
+
+pytestmark = pytest.mark.anyio
+
+
+def rows(journal: SQLiteJournal) -> dict[int, tuple[str, str | None, str]]:
+    with sqlite3.connect(journal.path) as db:
+        found = db.execute("SELECT id, state, outcome, numbers FROM batch").fetchall()
+    return {batch: (state, outcome, numbers) for batch, state, outcome, numbers in found}
+
+
+def count_writes(journal: SQLiteJournal, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    sizes: list[int] = []
+    real = journal._writes._write
+
+    def counted(writes: list[Any]) -> list[int | None]:
+        sizes.append(len(writes))
+        return real(writes)
+
+    monkeypatch.setattr(journal._writes, "_write", counted)
+    return sizes
+
+
+async def test_claims_made_together_share_writes_and_get_their_own_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = SQLiteJournal(tmp_path / "job.sqlite")
+    await journal.open("job", resend_unknown=False)
+    writes = count_writes(journal, monkeypatch)
+    claimed: dict[str, int] = {}
+
+    async def claim(number: str) -> None:
+        claimed[number] = await journal.claim([number, number + "0"])
+
+    async with anyio.create_task_group() as tasks:
+        for n in range(50):
+            tasks.start_soon(claim, f"+4479{n:08d}")
+    await journal.finish(Finished(claimed["+447900000007"], "sent"))
+    await journal.aclose()
+
+    assert len(set(claimed.values())) == 50
+    assert len(writes) < 25
+    assert sum(writes) == 51
+    written = rows(journal)
+    for number, batch in claimed.items():
+        assert written[batch][2] == f"{number},{number}0"
+    assert written[claimed["+447900000007"]][:2] == ("done", "sent")
+    assert sum(state == "inflight" for state, _, _ in written.values()) == 49
+
+
+async def test_a_failed_write_fails_the_claims_in_it_and_later_ones_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    journal = SQLiteJournal(tmp_path / "job.sqlite")
+    await journal.open("job", resend_unknown=False)
+    real = journal._writes._write
+    failures = [sqlite3.OperationalError("disk I/O error")]
+
+    def failing_once(writes: list[Any]) -> list[int | None]:
+        if failures:
+            raise failures.pop()
+        return real(writes)
+
+    monkeypatch.setattr(journal._writes, "_write", failing_once)
+    outcomes: dict[int, object] = {}
+
+    async def claim(n: int) -> None:
+        try:
+            outcomes[n] = await journal.claim([f"+4479{n:08d}"])
+        except sqlite3.OperationalError as exc:
+            outcomes[n] = exc
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            for n in range(10):
+                tasks.start_soon(claim, n)
+        after = await journal.claim(["+447999999999"])
+    await journal.aclose()
+
+    assert all(isinstance(o, sqlite3.OperationalError) for o in outcomes.values())
+    assert len(outcomes) == 10
+    assert list(rows(journal)) == [after]
+
+
+async def test_a_claim_cancelled_while_waiting_its_turn_is_not_written(tmp_path: Path) -> None:
+    journal = SQLiteJournal(tmp_path / "job.sqlite")
+    await journal.open("job", resend_unknown=False)
+    claimed: list[int] = []
+
+    async def claim(number: str) -> None:
+        claimed.append(await journal.claim([number]))
+
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks, journal._limiter:
+            tasks.start_soon(claim, "+447900000001")
+            await anyio.wait_all_tasks_blocked()
+            async with anyio.create_task_group() as leaving:
+                leaving.start_soon(claim, "+447900000002")
+                await anyio.wait_all_tasks_blocked()
+                leaving.cancel_scope.cancel()
+            tasks.start_soon(claim, "+447900000003")
+            await anyio.wait_all_tasks_blocked()
+    await journal.aclose()
+
+    assert len(claimed) == 2
+    written = sorted(numbers for _, _, numbers in rows(journal).values())
+    assert written == ["+447900000001", "+447900000003"]
+
+
+async def test_claims_left_waiting_when_their_writer_is_cancelled_are_still_written(
+    tmp_path: Path,
+) -> None:
+    journal = SQLiteJournal(tmp_path / "job.sqlite")
+    await journal.open("job", resend_unknown=False)
+    claimed: list[int] = []
+
+    async def claim(number: str) -> None:
+        claimed.append(await journal.claim([number]))
+
+    with anyio.fail_after(10):
+        async with (
+            anyio.create_task_group() as tasks,
+            journal._limiter,
+            anyio.create_task_group() as leaving,
+        ):
+            leaving.start_soon(claim, "+447900000001")
+            await anyio.wait_all_tasks_blocked()
+            tasks.start_soon(claim, "+447900000002")
+            await anyio.wait_all_tasks_blocked()
+            leaving.start_soon(claim, "+447900000003")
+            await anyio.wait_all_tasks_blocked()
+            leaving.cancel_scope.cancel()
+    await journal.aclose()
+
+    assert len(claimed) == 1
+    assert [numbers for _, _, numbers in rows(journal).values()] == ["+447900000002"]
+
+
+async def test_admission_sorts_new_repeated_done_and_unknown_numbers_across_pages(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "job.sqlite"
+    first = [f"+4479{n:08d}" for n in range(2_000)]
+    journal = SQLiteJournal(path)
+    await journal.open("job", resend_unknown=False)
+    admitted = await journal.admit([*first[:1_500], first[0], first[1]], [("x", "empty")])
+    assert (len(admitted.new), admitted.duplicate) == (1_500, 2)
+    done = await journal.claim(first[:1_000])
+    await journal.finish(Finished(done, "sent"))
+    await journal.claim(first[1_000:1_200])
+    await journal.aclose()
+
+    again = SQLiteJournal(path)
+    await again.open("job", resend_unknown=False)
+    admitted = await again.admit([*reversed(first), first[5], first[1_900]])
+    await again.aclose()
+    assert admitted.new == list(reversed(first[1_200:]))
+    assert (admitted.skipped, admitted.unknown, admitted.duplicate) == (1_000, 200, 2)
