@@ -146,8 +146,26 @@ async def test_cancellation_leaves_a_consistent_journal(tmp_path: Path) -> None:
     sb = Sandbox()
     sb.inject("sendWhatsapp", latency=0.01)
     async with sb.client() as cs:
-        with anyio.move_on_after(0.1):
-            await cs.whatsapp.send_bulk("uid", numbers(3_000), "hi", journal=journal, concurrency=4)
+        some_sent = anyio.Event()
+
+        def progress(report: BulkReport) -> None:
+            if report.sent + report.queued >= 60:
+                some_sent.set()
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(
+                lambda: cs.whatsapp.send_bulk(
+                    "uid",
+                    numbers(3_000),
+                    "hi",
+                    journal=journal,
+                    concurrency=4,
+                    on_progress=progress,
+                )
+            )
+            with anyio.fail_after(30):
+                await some_sent.wait()
+            tasks.cancel_scope.cancel()
         sent_before = len(sb.ledger)
         sb.clear_faults()
         resumed = await cs.whatsapp.send_bulk("uid", numbers(3_000), "hi", journal=journal)
