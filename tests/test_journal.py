@@ -4,6 +4,7 @@ gets its own batch, its own error, or nothing written if it left first."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,21 @@ def rows(journal: SQLiteJournal) -> dict[int, tuple[str, str | None, str]]:
     return {batch: (state, outcome, numbers) for batch, state, outcome, numbers in found}
 
 
+async def opened(tmp_path: Path) -> SQLiteJournal:
+    journal = SQLiteJournal(tmp_path / "job.sqlite")
+    await journal.open("job", resend_unknown=False)
+    return journal
+
+
+def claimer(journal: SQLiteJournal, claimed: list[int]) -> Callable[[str], Awaitable[None]]:
+    """A task that claims a one-number batch and keeps its id."""
+
+    async def claim(number: str) -> None:
+        claimed.append(await journal.claim([number]))
+
+    return claim
+
+
 def count_writes(journal: SQLiteJournal, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     sizes: list[int] = []
     real = journal._writes._write
@@ -36,8 +52,7 @@ def count_writes(journal: SQLiteJournal, monkeypatch: pytest.MonkeyPatch) -> lis
 async def test_claims_made_together_share_writes_and_get_their_own_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    journal = SQLiteJournal(tmp_path / "job.sqlite")
-    await journal.open("job", resend_unknown=False)
+    journal = await opened(tmp_path)
     writes = count_writes(journal, monkeypatch)
     claimed: dict[str, int] = {}
 
@@ -63,8 +78,7 @@ async def test_claims_made_together_share_writes_and_get_their_own_batches(
 async def test_a_failed_write_fails_the_claims_in_it_and_later_ones_go_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    journal = SQLiteJournal(tmp_path / "job.sqlite")
-    await journal.open("job", resend_unknown=False)
+    journal = await opened(tmp_path)
     real = journal._writes._write
     failures = [sqlite3.OperationalError("disk I/O error")]
 
@@ -95,12 +109,9 @@ async def test_a_failed_write_fails_the_claims_in_it_and_later_ones_go_on(
 
 
 async def test_a_claim_cancelled_while_waiting_its_turn_is_not_written(tmp_path: Path) -> None:
-    journal = SQLiteJournal(tmp_path / "job.sqlite")
-    await journal.open("job", resend_unknown=False)
+    journal = await opened(tmp_path)
     claimed: list[int] = []
-
-    async def claim(number: str) -> None:
-        claimed.append(await journal.claim([number]))
+    claim = claimer(journal, claimed)
 
     with anyio.fail_after(10):
         async with anyio.create_task_group() as tasks, journal._limiter:
@@ -122,12 +133,9 @@ async def test_a_claim_cancelled_while_waiting_its_turn_is_not_written(tmp_path:
 async def test_claims_left_waiting_when_their_writer_is_cancelled_are_still_written(
     tmp_path: Path,
 ) -> None:
-    journal = SQLiteJournal(tmp_path / "job.sqlite")
-    await journal.open("job", resend_unknown=False)
+    journal = await opened(tmp_path)
     claimed: list[int] = []
-
-    async def claim(number: str) -> None:
-        claimed.append(await journal.claim([number]))
+    claim = claimer(journal, claimed)
 
     with anyio.fail_after(10):
         async with (

@@ -268,29 +268,24 @@ class WebhookApp:
         self, message: Message | Waiting[Message], receive: Receive, limit: TimeLimit
     ) -> bytes | Rejection:
         """The body that had not all arrived with the headers, within `limit`."""
-        try:
-            if isinstance(message, Waiting):
-                message = await limit.wait(message)
-            return await self._read_chunks(message, receive, limit)
-        except CutOff:
-            return Rejection(408, "the body did not arrive in time")
-
-    async def _read_chunks(
-        self, message: Message, receive: Receive, limit: TimeLimit
-    ) -> bytes | Rejection:
         chunks: list[bytes] = []
         size = 0
-        while True:
-            if message["type"] == "http.disconnect":
-                return _GONE
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self._max_body:
-                return _TOO_LARGE
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                return b"".join(chunks)
-            message = await limit.run(receive())
+        try:
+            while True:
+                if isinstance(message, Waiting):
+                    message = await limit.wait(message)
+                if message["type"] == "http.disconnect":
+                    return _GONE
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self._max_body:
+                    return _TOO_LARGE
+                chunks.append(chunk)
+                if not message.get("more_body"):
+                    return b"".join(chunks)
+                message = await limit.run(receive())
+        except CutOff:
+            return Rejection(408, "the body did not arrive in time")
 
     async def _caller_info(self, event: CallerInformation, task: Task | None) -> bytes:
         """The JSON answer: the handler's reply, or the fallback if it has none to give."""
