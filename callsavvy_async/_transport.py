@@ -42,13 +42,11 @@ import anyio
 import httpcore
 import httpx
 
+from callsavvy_async._network import CorkedBackend, SocketOption
+
 __all__ = ["PoolTransport"]
 
 _Origin: TypeAlias = tuple[bytes, bytes, int | None]
-SocketOption: TypeAlias = (
-    tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
-)
-
 DEFAULT_LIMITS: Final = httpx.Limits(
     max_connections=100, max_keepalive_connections=100, keepalive_expiry=5.0
 )
@@ -124,6 +122,7 @@ class PoolTransport(httpx.AsyncBaseTransport):
         self._slots_taken = 0  # requests holding a connection slot (<= max_connections)
         self._waiters: deque[_Waiter] = deque()
         self._closed = False
+        self._network = CorkedBackend()
 
     @property
     def max_connections(self) -> int | None:
@@ -241,6 +240,7 @@ class PoolTransport(httpx.AsyncBaseTransport):
             local_address=self._local_address,
             uds=self._uds,
             socket_options=self._socket_options,
+            network_backend=self._network,
         )
         self._in_use.add(connection)
         return connection
