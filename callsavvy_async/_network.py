@@ -183,7 +183,8 @@ class _Protocol(asyncio.Protocol):
         self._writing_paused = False
         _wake(self._drainer)
 
-    def take(self, max_bytes: int, transport: asyncio.Transport) -> bytes:
+    def take(self, max_bytes: int) -> bytes:
+        """Up to `max_bytes` of what has arrived; reading resumes once half has been taken."""
         if len(self.buffer) <= max_bytes:
             data = bytes(self.buffer)
             self.buffer.clear()
@@ -192,7 +193,8 @@ class _Protocol(asyncio.Protocol):
             del self.buffer[:max_bytes]
         if self._reading_paused and len(self.buffer) <= _READ_LIMIT // 2:
             self._reading_paused = False
-            transport.resume_reading()
+            if self.transport is not None:
+                self.transport.resume_reading()
         return data
 
     async def readable(self, timeout: float | None) -> None:
@@ -257,7 +259,7 @@ class _AsyncioStream(httpcore.AsyncNetworkStream):
             except TimeoutError:
                 raise httpcore.ReadTimeout("no data from the server in time") from None
         if protocol.buffer:
-            return protocol.take(max_bytes, self._transport)
+            return protocol.take(max_bytes)
         if protocol.error is not None:
             raise httpcore.ReadError(_reason(protocol.error))
         return b""
