@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ssl
 from collections.abc import Iterable
 from typing import Any, Final, TypeAlias, cast
@@ -38,22 +39,12 @@ class CorkedBackend(httpcore.AsyncNetworkBackend):
     other loops (uvloop's TLS drops data buffered while reading is paused when the server
     closes: MagicStack/uvloop pull request 661)."""
 
-    def __init__(self) -> None:
-        self._others: dict[bool, httpcore.AsyncNetworkBackend] = {}
-
     def _backend(self) -> httpcore.AsyncNetworkBackend:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
-            loop = None  # trio
-        if isinstance(loop, asyncio.BaseEventLoop):
-            return _ASYNCIO
-        on_trio = loop is None
-        backend = self._others.get(on_trio)
-        if backend is None:
-            backend = httpcore.TrioBackend() if on_trio else httpcore.AnyIOBackend()
-            self._others[on_trio] = backend
-        return backend
+            return _trio_backend()
+        return _ASYNCIO if isinstance(loop, asyncio.BaseEventLoop) else _ANYIO
 
     async def connect_tcp(
         self,
@@ -205,14 +196,17 @@ class _Protocol(asyncio.Protocol):
         finally:
             self._reader = None
 
+    @property
+    def must_drain(self) -> bool:
+        return self._writing_paused and not self.ended
+
     async def drained(self, timeout: float | None) -> None:
         """Wait until the send buffer has room (or the connection is lost)."""
-        if self._writing_paused and not self.ended:
-            self._drainer = asyncio.get_running_loop().create_future()
-            try:
-                await _wait(self._drainer, timeout)
-            finally:
-                self._drainer = None
+        self._drainer = asyncio.get_running_loop().create_future()
+        try:
+            await _wait(self._drainer, timeout)
+        finally:
+            self._drainer = None
 
 
 def _reason(error: BaseException | None, default: str = "the connection was lost") -> str:
@@ -272,7 +266,8 @@ class _AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError(_reason(protocol.error, "the connection is closed"))
         self._transport.write(buffer)
         try:
-            await protocol.drained(timeout)
+            if protocol.must_drain:
+                await protocol.drained(timeout)
         except TimeoutError:
             raise httpcore.WriteTimeout("the server did not take the request in time") from None
         if protocol.error is not None:
@@ -355,6 +350,13 @@ class _AsyncioBackend(httpcore.AsyncNetworkBackend):
 
 
 _ASYNCIO: Final = _AsyncioBackend()
+_ANYIO: Final = httpcore.AnyIOBackend()
+
+
+@functools.cache
+def _trio_backend() -> httpcore.AsyncNetworkBackend:
+    return httpcore.TrioBackend()  # made on first use: it needs trio installed
+
 
 _Connected: TypeAlias = tuple[asyncio.Transport, _Protocol]
 

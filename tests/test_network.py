@@ -101,6 +101,25 @@ async def test_a_request_leaves_in_one_send() -> None:
     assert all(first.endswith(b"\r\n\r\n" + body) for first in firsts)
 
 
+@asynccontextmanager
+async def thread_server(serve_one: Callable[[socket.socket], None]) -> AsyncIterator[str]:
+    """Run the blocking `serve_one(server)` in a worker thread; yield "127.0.0.1:port"."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(anyio.to_thread.run_sync, serve_one, server)
+            yield f"127.0.0.1:{server.getsockname()[1]}"
+
+
+async def read_slowly(response: httpx.Response) -> bytes:
+    """The raw body, pausing after the first part so that the rest piles up unread."""
+    parts = []
+    async for part in response.aiter_raw():
+        if not parts:
+            await anyio.sleep(0.3)
+        parts.append(part)
+    return b"".join(parts)
+
+
 def late_reader(server: socket.socket, received: list[bytes], download: bytes) -> None:
     """A blocking server (run in a thread) that lets the client's upload fill the socket
     buffers before it reads it, then answers with `download` all at once."""
@@ -122,20 +141,17 @@ async def test_large_bodies_both_ways_arrive_whole_when_the_other_side_is_slow()
     upload = bytes(range(256)) * 32768  # 8 MiB: past the cork limit and the send buffers
     download = bytes(range(256)) * 16384  # 4 MiB: read slowly, so reading pauses
     received: list[bytes] = []
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(anyio.to_thread.run_sync, late_reader, server, received, download)
-            async with httpx.AsyncClient(transport=PoolTransport()) as client:
-                url = f"http://127.0.0.1:{port}/upload"
-                async with client.stream("POST", url, content=upload) as response:
-                    parts = []
-                    async for part in response.aiter_raw():
-                        if not parts:
-                            await anyio.sleep(0.3)
-                        parts.append(part)
+
+    def serve_one(server: socket.socket) -> None:
+        late_reader(server, received, download)
+
+    client = httpx.AsyncClient(transport=PoolTransport())
+    async with thread_server(serve_one) as host, client:
+        url = f"http://{host}/upload"
+        async with client.stream("POST", url, content=upload) as response:
+            downloaded = await read_slowly(response)
     assert received == [upload]
-    assert b"".join(parts) == download
+    assert downloaded == download
 
 
 def resetter(server: socket.socket) -> None:
@@ -147,13 +163,10 @@ def resetter(server: socket.socket) -> None:
 
 
 async def test_a_reset_connection_is_a_read_error() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(anyio.to_thread.run_sync, resetter, server)
-            async with httpx.AsyncClient(transport=PoolTransport()) as client:
-                with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
-                    await client.post(f"http://127.0.0.1:{port}/", content=b"{}")
+    client = httpx.AsyncClient(transport=PoolTransport())
+    async with thread_server(resetter) as host, client:
+        with pytest.raises((httpx.ReadError, httpx.RemoteProtocolError)):
+            await client.post(f"http://{host}/", content=b"{}")
 
 
 async def test_a_server_that_does_not_answer_times_out_and_frees_the_slot() -> None:
@@ -231,11 +244,13 @@ async def test_unix_socket(tmp_path: Path) -> None:
 
 
 @asynccontextmanager
-async def tls_server(ca: trustme.CA) -> AsyncIterator[str]:
+async def tls_server(ca: trustme.CA, handler: Handler | None = None) -> AsyncIterator[str]:
+    """Serve `handler` (by default: answer {"tls": true} to every request) over TLS with a
+    certificate for 127.0.0.1 issued by `ca`."""
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     ca.issue_cert("127.0.0.1").configure_cert(server_context)
 
-    async def handler(stream: anyio.abc.ByteStream) -> None:
+    async def answer_each(stream: anyio.abc.ByteStream) -> None:
         while True:
             await read_request(stream)
             await stream.send(answer(b'{"tls":true}'))
@@ -243,7 +258,7 @@ async def tls_server(ca: trustme.CA) -> AsyncIterator[str]:
     def tls(tcp: Listener) -> Listener:
         return anyio.streams.tls.TLSListener(tcp, server_context, standard_compatible=False)
 
-    async with serving(handler, tls) as host:
+    async with serving(handler or answer_each, tls) as host:
         yield host
 
 
@@ -294,27 +309,17 @@ async def test_a_socket_option_the_system_refuses_is_a_connect_error() -> None:
 
 async def test_a_large_tls_answer_read_slowly_arrives_whole() -> None:
     ca = trustme.CA()
-    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    ca.issue_cert("127.0.0.1").configure_cert(server_context)
     download = bytes(range(256)) * 16384  # 4 MiB: reading pauses, through TLS
 
     async def handler(stream: anyio.abc.ByteStream) -> None:
         await read_request(stream)
         await stream.send(answer(download))
 
-    def tls(tcp: Listener) -> Listener:
-        return anyio.streams.tls.TLSListener(tcp, server_context, standard_compatible=False)
-
     transport = PoolTransport(verify=trusting(ca))
-    async with serving(handler, tls) as host, httpx.AsyncClient(transport=transport) as client:
+    async with tls_server(ca, handler) as host, httpx.AsyncClient(transport=transport) as client:
         timeout = httpx.Timeout(5, read=2)
         async with client.stream("GET", f"https://{host}/", timeout=timeout) as response:
-            parts = []
-            async for part in response.aiter_raw():
-                if not parts:
-                    await anyio.sleep(0.3)
-                parts.append(part)
-    assert b"".join(parts) == download
+            assert await read_slowly(response) == download
 
 
 def echo_after_upgrade(server: socket.socket) -> None:
@@ -330,26 +335,22 @@ def echo_after_upgrade(server: socket.socket) -> None:
 
 
 async def test_an_upgraded_connection_sends_while_a_read_waits() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as server:
-        port = server.getsockname()[1]
-        async with anyio.create_task_group() as tasks:
-            tasks.start_soon(anyio.to_thread.run_sync, echo_after_upgrade, server)
-            async with httpx.AsyncClient(transport=PoolTransport()) as client:
-                headers = {"upgrade": "echo", "connection": "upgrade"}
-                url = f"http://127.0.0.1:{port}/"
-                async with client.stream("GET", url, headers=headers) as response:
-                    assert response.status_code == 101
-                    stream = response.extensions["network_stream"]
-                    echoed: list[bytes] = []
+    echoed: list[bytes] = []
+    client = httpx.AsyncClient(transport=PoolTransport())
+    async with thread_server(echo_after_upgrade) as host, client:
+        headers = {"upgrade": "echo", "connection": "upgrade"}
+        async with client.stream("GET", f"http://{host}/", headers=headers) as response:
+            assert response.status_code == 101
+            stream = response.extensions["network_stream"]
 
-                    async def read() -> None:
-                        echoed.append(await stream.read(100, timeout=5))
+            async def read() -> None:
+                echoed.append(await stream.read(100, timeout=5))
 
-                    async with anyio.create_task_group() as io:
-                        io.start_soon(read)
-                        await anyio.sleep(0.1)
-                        await stream.write(b"ping", timeout=5)
-                    await stream.aclose()
+            async with anyio.create_task_group() as io:
+                io.start_soon(read)
+                await anyio.sleep(0.1)
+                await stream.write(b"ping", timeout=5)
+            await stream.aclose()
     assert echoed == [b"ping"]
 
 
