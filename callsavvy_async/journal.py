@@ -7,7 +7,9 @@ unique key on recipients drops duplicates without holding a job's numbers in mem
 
 SQLite in WAL mode; every call runs in a worker thread so the event loop never blocks,
 and claims made while a write is running share the next one (one thread call and one
-transaction for many), since a thread hop costs more than the write itself.
+transaction for many), since a thread hop costs more than the write itself. A temporary
+journal is never resumed, so nothing waits for its claims and outcomes: they are written
+with the next admission, at close, or once `_DEFERRED_MAX` are pending.
 The engine uses only the JobStore protocol, so a shared store can replace SQLite.
 """
 
@@ -44,7 +46,6 @@ __all__ = [
 
 _T = TypeVar("_T")
 _I = TypeVar("_I")
-_R = TypeVar("_R")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -138,15 +139,23 @@ class SQLiteJournal:
         self._limiter = anyio.CapacityLimiter(1)
         self._in_use = threading.Lock()
         self._writes = _Coalesced(self._write, self._limiter)
+        self._deferred: list[_Write] = []
+        self._last_batch = 0
 
     async def _call(self, function: Callable[[], _T]) -> _T:
-        return await anyio.to_thread.run_sync(self._alone, function, limiter=self._limiter)
+        """Run `function` in a worker thread, after the deferred writes; taking them only
+        once the limiter is held means a cancelled wait for it leaves them queued."""
+        async with self._limiter:
+            writes, self._deferred = self._deferred, []
+            return await anyio.to_thread.run_sync(self._alone, writes, function)
 
-    def _alone(self, function: Callable[[], _T]) -> _T:
+    def _alone(self, writes: list[_Write], function: Callable[[], _T]) -> _T:
         """Run `function` with the connection to itself: a call whose awaiting task was
         interrupted (a KeyboardInterrupt in the event loop) may still be running, and SQLite
         must not see a second thread, least of all close(), meanwhile."""
         with self._in_use:
+            if writes:
+                self._write_alone(writes)
             return function()
 
     @property
@@ -220,6 +229,7 @@ class SQLiteJournal:
             )
             db.execute(f"DELETE FROM batch WHERE state IN ({marks})", retry)
             db.execute("DELETE FROM invalid")
+            self._last_batch = db.execute("SELECT COALESCE(MAX(id), 0) FROM batch").fetchone()[0]
 
     def _link_recipients(self) -> None:
         """Point the recipients of earlier runs' batches at them (claims store only the
@@ -263,34 +273,36 @@ class SQLiteJournal:
     async def claim(self, numbers: Sequence[str], finished: Finished | None = None) -> int:
         """Write a batch in flight, durably, before its request is sent, together with the
         outcome of the claimer's previous batch; return the new batch's id."""
-        batch = await self._writes.submit(_Write(",".join(numbers), finished))
-        assert batch is not None
+        self._last_batch = batch = self._last_batch + 1
+        await self._submit(_Write(batch, ",".join(numbers), finished))
         return batch
 
     async def finish(self, finished: Finished) -> None:
         """Record a batch's outcome on its own (the claimer has no next batch)."""
-        await self._writes.submit(_Write(None, finished))
+        await self._submit(_Write(None, None, finished))
 
-    def _write(self, writes: list[_Write]) -> list[int | None]:
-        """Apply several claims and outcomes in one transaction; the new batches' ids."""
-        return self._alone(lambda: self._write_alone(writes))
+    async def _submit(self, write: _Write) -> None:
+        """Write now, sharing the write with whatever else is waiting; or, for a temporary
+        journal, leave it for the next thread call unless too many are pending."""
+        if not self.temporary:
+            await self._writes.submit(write)
+            return
+        self._deferred.append(write)
+        if len(self._deferred) >= _DEFERRED_MAX:
+            await self._call(_nothing)
 
-    def _write_alone(self, writes: list[_Write]) -> list[int | None]:
+    def _write(self, writes: list[_Write]) -> None:
+        """Apply several claims and outcomes in one transaction."""
+        self._alone(writes, _nothing)
+
+    def _write_alone(self, writes: list[_Write]) -> None:
         db = self._conn
-        batches: list[int | None] = []
         with self._transaction():
-            for numbers, finished in writes:
+            for batch, numbers, finished in writes:
                 if finished is not None:
                     db.execute(_FINISH, finished.row())
-                if numbers is None:
-                    batches.append(None)
-                else:
-                    batches.append(
-                        db.execute(
-                            "INSERT INTO batch (state, numbers) VALUES ('inflight', ?)", (numbers,)
-                        ).lastrowid
-                    )
-        return batches
+                if batch is not None:
+                    db.execute(_CLAIM, (batch, numbers))
 
     def problems(self) -> Iterator[Problem]:
         """Every failed, unknown or invalid recipient of this run, read from the file."""
@@ -307,11 +319,15 @@ class SQLiteJournal:
             db.close()
 
     async def aclose(self) -> None:
-        """Close the file and let other runs open it; the report can still read problems()."""
+        """Write what is pending, close the file and let other runs open it; the report can
+        still read problems()."""
         if self._db is not None:
-            db, self._db = self._db, None
-            await self._call(db.close)
+            await self._call(self._close)
             self._lock.release()
+
+    def _close(self) -> None:
+        db, self._db = self._conn, None
+        db.close()
 
     def remove(self) -> None:
         """Delete a temporary journal's file."""
@@ -327,6 +343,8 @@ _KNOWN = (
 _INSERT_NEW = "INSERT INTO recipient SELECT value, NULL, ? FROM json_each(?)"
 _MARK_SEEN = "UPDATE recipient SET run = ? WHERE number IN (SELECT value FROM json_each(?))"
 _FINISH = "UPDATE batch SET state = ?, outcome = ?, cost = ?, reason = ? WHERE id = ?"
+_CLAIM = "INSERT INTO batch (id, state, numbers) VALUES (?, 'inflight', ?)"
+_DEFERRED_MAX = 1024
 _LINK_PAGE = 256
 
 
@@ -360,22 +378,26 @@ def _classify(
 
 
 class _Write(NamedTuple):
-    """A batch to claim (its comma-joined numbers) and/or an outcome to record."""
+    """A batch to claim (its id and comma-joined numbers) and/or an outcome to record."""
 
+    batch: int | None
     numbers: str | None
     finished: Finished | None
 
 
-class _Waiter(Generic[_I, _R]):
+def _nothing() -> None:
+    """The function of a thread call made only for the writes that go before it."""
+
+
+class _Waiter(Generic[_I]):
     """One submitted item, until a write settles it."""
 
-    __slots__ = ("_error", "_event", "_result", "done", "item")
+    __slots__ = ("_error", "_event", "done", "item")
 
     def __init__(self, item: _I) -> None:
         self.item = item
         self.done = False
         self._event = anyio.Event()
-        self._result: _R | None = None
         self._error: BaseException | None = None
 
     async def wait(self) -> None:
@@ -385,18 +407,17 @@ class _Waiter(Generic[_I, _R]):
     def wake(self) -> None:
         self._event.set()
 
-    def settle(self, result: _R | None, error: BaseException | None = None) -> None:
+    def settle(self, error: BaseException | None = None) -> None:
         self.done = True
-        self._result, self._error = result, error
+        self._error = error
         self._event.set()
 
-    def result(self) -> _R:
+    def check(self) -> None:
         if self._error is not None:
             raise self._error
-        return self._result  # type: ignore[return-value]
 
 
-class _Coalesced(Generic[_I, _R]):
+class _Coalesced(Generic[_I]):
     """Items submitted while a write runs wait for the next, which takes them all: whoever
     finds no write running makes it, and hands over to the next in line when done.
 
@@ -404,15 +425,15 @@ class _Coalesced(Generic[_I, _R]):
     (then it is not written), and a write that has begun is finished; the group is taken
     only once `limiter` is held, so a cancelled wait for it leaves nothing half-taken."""
 
-    def __init__(self, write: Callable[[list[_I]], list[_R]], limiter: anyio.CapacityLimiter):
+    def __init__(self, write: Callable[[list[_I]], None], limiter: anyio.CapacityLimiter):
         self._write = write
         self._limiter = limiter
-        self._queued: list[_Waiter[_I, _R]] = []
+        self._queued: list[_Waiter[_I]] = []
         self._writing = False
 
-    async def submit(self, item: _I) -> _R:
-        """Write `item` (with whatever else is waiting) and return its result."""
-        waiter: _Waiter[_I, _R] = _Waiter(item)
+    async def submit(self, item: _I) -> None:
+        """Write `item` (with whatever else is waiting); raise what the write raised."""
+        waiter: _Waiter[_I] = _Waiter(item)
         self._queued.append(waiter)
         try:
             while not waiter.done:
@@ -425,7 +446,7 @@ class _Coalesced(Generic[_I, _R]):
                 self._queued.remove(waiter)
             self._hand_over()
             raise
-        return waiter.result()
+        waiter.check()
 
     async def _write_queued(self) -> None:
         self._writing = True
@@ -437,20 +458,20 @@ class _Coalesced(Generic[_I, _R]):
             self._writing = False
             self._hand_over()
 
-    async def _write_group(self, group: list[_Waiter[_I, _R]]) -> None:
-        """Write the group in a worker thread and settle every member with its result."""
+    async def _write_group(self, group: list[_Waiter[_I]]) -> None:
+        """Write the group in a worker thread and settle every member."""
         try:
-            results = await anyio.to_thread.run_sync(self._write, [w.item for w in group])
+            await anyio.to_thread.run_sync(self._write, [w.item for w in group])
         except Exception as exc:
             for waiter in group:
-                waiter.settle(None, exc)
+                waiter.settle(exc)
         except BaseException:
             for waiter in group:
-                waiter.settle(None, _Interrupted("the journal write was interrupted"))
+                waiter.settle(_Interrupted("the journal write was interrupted"))
             raise
         else:
-            for waiter, result in zip(group, results, strict=True):
-                waiter.settle(result)
+            for waiter in group:
+                waiter.settle()
 
     def _hand_over(self) -> None:
         """Let the next in line write what is queued, unless a write is running."""

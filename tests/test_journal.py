@@ -11,6 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
+from callsavvy_async import journal as journal_module
 from callsavvy_async.journal import Finished, SQLiteJournal
 
 pytestmark = pytest.mark.anyio
@@ -41,7 +42,7 @@ def count_writes(journal: SQLiteJournal, monkeypatch: pytest.MonkeyPatch) -> lis
     sizes: list[int] = []
     real = journal._writes._write
 
-    def counted(writes: list[Any]) -> list[int | None]:
+    def counted(writes: list[Any]) -> None:
         sizes.append(len(writes))
         return real(writes)
 
@@ -82,7 +83,7 @@ async def test_a_failed_write_fails_the_claims_in_it_and_later_ones_go_on(
     real = journal._writes._write
     failures = [sqlite3.OperationalError("disk I/O error")]
 
-    def failing_once(writes: list[Any]) -> list[int | None]:
+    def failing_once(writes: list[Any]) -> None:
         if failures:
             raise failures.pop()
         return real(writes)
@@ -176,3 +177,78 @@ async def test_admission_sorts_new_repeated_done_and_unknown_numbers_across_page
     await again.aclose()
     assert admitted.new == list(reversed(first[1_200:]))
     assert (admitted.skipped, admitted.unknown, admitted.duplicate) == (1_000, 200, 2)
+
+
+async def opened_temporary() -> SQLiteJournal:
+    journal = SQLiteJournal(None)
+    await journal.open("job", resend_unknown=False)
+    return journal
+
+
+async def test_a_temporary_journal_claims_without_waiting_for_a_write() -> None:
+    """A temporary journal is never resumed, so a batch's request need not wait for its
+    claim to reach the file; everything is in the file once the journal is closed."""
+    journal = await opened_temporary()
+    try:
+        with anyio.fail_after(5):
+            async with journal._limiter:  # no thread call can run meanwhile
+                first = await journal.claim(["+447900000001"])
+                second = await journal.claim(["+447900000002"], Finished(first, "sent"))
+                await journal.finish(Finished(second, "failed", reason="no credit"))
+        await journal.aclose()
+        assert rows(journal) == {
+            first: ("done", "sent", "+447900000001"),
+            second: ("failed", "failed", "+447900000002"),
+        }
+        assert [(p.recipient, p.reason) for p in journal.problems()] == [
+            ("+447900000002", "no credit")
+        ]
+    finally:
+        journal.remove()
+
+
+async def test_a_temporary_journal_writes_pending_claims_with_the_next_admission() -> None:
+    journal = await opened_temporary()
+    try:
+        batch = await journal.claim(["+447900000001"])
+        assert rows(journal) == {}
+        await journal.admit(["+447900000002"])
+        assert rows(journal) == {batch: ("inflight", None, "+447900000001")}
+        await journal.aclose()
+    finally:
+        journal.remove()
+
+
+async def test_a_temporary_journal_keeps_a_bounded_number_of_writes_pending(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(journal_module, "_DEFERRED_MAX", 8)
+    journal = await opened_temporary()
+    try:
+        most = 0
+        for n in range(50):
+            batch = await journal.claim([f"+4479{n:08d}"])
+            await journal.finish(Finished(batch, "sent"))
+            most = max(most, len(journal._deferred))
+        assert most < 8
+        assert len(rows(journal)) >= 50 - 4
+        await journal.aclose()
+        assert {state for state, _, _ in rows(journal).values()} == {"done"}
+        assert len(rows(journal)) == 50
+    finally:
+        journal.remove()
+
+
+async def test_writes_left_pending_by_a_cancelled_admission_are_written_later() -> None:
+    journal = await opened_temporary()
+    try:
+        batch = await journal.claim(["+447900000001"])
+        with anyio.fail_after(5):
+            async with journal._limiter, anyio.create_task_group() as leaving:
+                leaving.start_soon(journal.admit, ["+447900000002"])
+                await anyio.wait_all_tasks_blocked()
+                leaving.cancel_scope.cancel()
+        await journal.aclose()
+        assert rows(journal) == {batch: ("inflight", None, "+447900000001")}
+    finally:
+        journal.remove()
