@@ -1,9 +1,10 @@
 """Bulk fan-out: one message to many recipients, each sent at most once.
 
 Recipients are read lazily, normalised, de-duplicated through the journal's unique key
-and cut into batches; at most `concurrency` batches are in flight, each written to the
-journal before its request leaves. A batch whose answer may have been lost is counted
-`unknown` and never resent; only failures that prove nothing was sent are retried.
+and cut into batches; at most `concurrency` batches are in flight, each written to a
+journal file before its request leaves (a temporary journal, never resumed, writes later).
+A batch whose answer may have been lost is counted `unknown` and never resent; only
+failures that prove nothing was sent are retried.
 """
 
 from __future__ import annotations

@@ -143,19 +143,28 @@ class SQLiteJournal:
         self._last_batch = 0
 
     async def _call(self, function: Callable[[], _T]) -> _T:
-        """Run `function` in a worker thread, after the deferred writes; taking them only
-        once the limiter is held means a cancelled wait for it leaves them queued."""
+        """Run `function` in a worker thread, after the deferred writes. They are taken
+        only once the limiter is held, and the call is then shielded, so a cancelled caller
+        leaves them either queued or written; writes that fail are queued again."""
         async with self._limiter:
             writes, self._deferred = self._deferred, []
-            return await anyio.to_thread.run_sync(self._alone, writes, function)
+            try:
+                with anyio.CancelScope(shield=bool(writes)):
+                    result = await anyio.to_thread.run_sync(self._alone, writes, function)
+            except Exception:
+                self._deferred[:0] = writes
+                raise
+        return result
 
     def _alone(self, writes: list[_Write], function: Callable[[], _T]) -> _T:
         """Run `function` with the connection to itself: a call whose awaiting task was
         interrupted (a KeyboardInterrupt in the event loop) may still be running, and SQLite
-        must not see a second thread, least of all close(), meanwhile."""
+        must not see a second thread, least of all close(), meanwhile. `writes` is emptied
+        once written, so a failure of `function` does not queue them again."""
         with self._in_use:
             if writes:
                 self._write_alone(writes)
+                writes.clear()
             return function()
 
     @property
@@ -271,8 +280,9 @@ class SQLiteJournal:
         return admission
 
     async def claim(self, numbers: Sequence[str], finished: Finished | None = None) -> int:
-        """Write a batch in flight, durably, before its request is sent, together with the
-        outcome of the claimer's previous batch; return the new batch's id."""
+        """Record a batch in flight, together with the outcome of the claimer's previous
+        batch, and return the new batch's id: on disk before this returns (and so before
+        the request is sent) for a file journal, later for a temporary one (see _submit)."""
         self._last_batch = batch = self._last_batch + 1
         await self._submit(_Write(batch, ",".join(numbers), finished))
         return batch
@@ -287,9 +297,9 @@ class SQLiteJournal:
         if not self.temporary:
             await self._writes.submit(write)
             return
-        self._deferred.append(write)
         if len(self._deferred) >= _DEFERRED_MAX:
             await self._call(_nothing)
+        self._deferred.append(write)
 
     def _write(self, writes: list[_Write]) -> None:
         """Apply several claims and outcomes in one transaction."""
@@ -320,10 +330,19 @@ class SQLiteJournal:
 
     async def aclose(self) -> None:
         """Write what is pending, close the file and let other runs open it; the report can
-        still read problems()."""
-        if self._db is not None:
-            await self._call(self._close)
-            self._lock.release()
+        still read problems(). The file is closed even if the writes fail."""
+        if self._db is None:
+            return
+        with anyio.CancelScope(shield=True):
+            try:
+                await self._call(self._close)
+            finally:
+                try:
+                    if self._db is not None:  # the pending writes failed: close without them
+                        self._deferred = []
+                        await self._call(self._close)
+                finally:
+                    self._lock.release()
 
     def _close(self) -> None:
         db, self._db = self._conn, None
