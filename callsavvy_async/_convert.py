@@ -128,6 +128,8 @@ def _optional_hook(type_: Any) -> Callable[[Any, Any], Any]:
     inner = next(arg for arg in typing.get_args(type_) if arg is not type(None))
     if inner is str:
         return _structure_optional_str
+    if inner is int:
+        return _structure_optional_int
     structure_inner = converter.get_structure_hook(inner)
 
     def structure_optional(value: Any, _: Any) -> Any:
@@ -144,6 +146,12 @@ def _structure_optional_str(value: Any, _: Any) -> str | None:
     return None if value is None else _structure_str(value, str)
 
 
+def _structure_optional_int(value: Any, _: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    return _structure_int(value, int)
+
+
 def _has_extra(cls: Any) -> bool:
     return attrs.has(cls) and EXTRA_FIELD in attrs.fields_dict(cls)
 
@@ -154,7 +162,7 @@ def _model_hook(cls: Any) -> Callable[[Any, Any], Any]:
     structure_known = make_dict_structure_fn(cls, converter, extra=override(omit=True))
 
     def structure_model(value: Any, _: Any) -> Any:
-        if not isinstance(value, dict | Mapping):
+        if not isinstance(value, dict) and not isinstance(value, Mapping):
             raise TypeError(
                 f"expected a JSON object for {cls.__name__}, got {type(value).__name__}"
             )

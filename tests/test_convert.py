@@ -31,9 +31,19 @@ def test_bad_boolean_is_rejected(raw: object) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("184", 184), (184, 184), ("12.0", 12), (7.0, 7), (" 184 ", 184), ("+7", 7), ("-3", -3)],
+    [
+        ("184", 184),
+        (184, 184),
+        ("12.0", 12),
+        (7.0, 7),
+        (" 184 ", 184),
+        ("+7", 7),
+        ("-3", -3),
+        ("", None),
+        (None, None),
+    ],
 )
-def test_whole_numbers(raw: object, expected: int) -> None:
+def test_whole_numbers(raw: object, expected: int | None) -> None:
     assert converter.structure({"call_id": "c", "duration": raw}, Call).duration == expected
 
 

@@ -49,6 +49,8 @@ def parse_event(content_type: str | None, body: bytes) -> Event | UnknownEvent |
 
 
 def _body_kind(content_type: str | None, body: bytes) -> str | None:
+    if content_type == "application/json":
+        return "json"
     media = (content_type or "").split(";", 1)[0].strip().lower()
     if media == "application/json" or media.endswith("+json"):
         return "json"

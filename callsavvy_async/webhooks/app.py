@@ -22,6 +22,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Iterable, MutableMapping
 from contextlib import AsyncExitStack, asynccontextmanager
+from types import CoroutineType
 from typing import Any, TypeVar
 from urllib.parse import unquote_to_bytes
 
@@ -150,7 +151,12 @@ class WebhookApp:
             await _reply_error(send, refusal.status, refusal.message)
             return
         task = asyncio_task()
-        body = await self._read_body(receive, task)
+        message = start(receive(), task)
+        if isinstance(message, Waiting) or message.get("more_body"):
+            limit = TimeLimit(self._body_timeout, task)
+            body = await self._read_slowly(message, receive, limit)
+        else:
+            body = _only_body(message, self._max_body)
         if isinstance(body, Rejection):
             await _reply_error(send, body.status, body.message)
             return
@@ -161,8 +167,13 @@ class WebhookApp:
             await _reply(send, 200, await self._caller_info(event, task), _JSON)
         elif isinstance(event, ChatbotCallback):
             await _reply(send, 200, await self._chatbot(event, task), _HTML)
+        elif (handler := self._notification_handler(event, body)) is None:
+            await _reply_ok(send)
+        elif self._background and len(self._pending) < self._max_pending:
+            await self._answer_then_run(handler, event, send, Cancellable(task))
         else:
-            await self._notify(event, body, send, task)
+            await _run_logged(handler, event, Cancellable(task))
+            await _reply_ok(send)
 
     async def __aenter__(self) -> WebhookApp:
         """Handle events in the background until exit, then wait for them (mounted apps)."""
@@ -228,9 +239,16 @@ class WebhookApp:
         """The request's content type, or why it is refused before its body is read."""
         if scope["method"] != "POST":
             return None, _WRONG_METHOD
-        content_type, length, token = _request_headers(scope["headers"])
+        content_type = length = token = None
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value.decode("latin-1")
+            elif name == b"content-length":
+                length = value
+            elif name == _TOKEN_HEADER:
+                token = value
         refusal = self._refuse(scope, token) if self._guarded else None
-        if refusal is None and length is not None and length > self._max_body:
+        if refusal is None and length is not None and _too_long(length, self._max_body):
             refusal = _TOO_LARGE
         return content_type, refusal
 
@@ -256,13 +274,6 @@ class WebhookApp:
         address = _client_address(scope, self._proxies)
         assert self._allowed is not None
         return address is not None and any(address in network for network in self._allowed)
-
-    async def _read_body(self, receive: Receive, task: Task | None) -> bytes | Rejection:
-        """The whole body, or why not; it may keep us waiting `body_timeout` seconds."""
-        message = start(receive(), task)
-        if isinstance(message, Waiting) or message.get("more_body"):
-            return await self._read_slowly(message, receive, TimeLimit(self._body_timeout, task))
-        return _only_body(message, self._max_body)
 
     async def _read_slowly(
         self, message: Message | Waiting[Message], receive: Receive, limit: TimeLimit
@@ -325,19 +336,6 @@ class WebhookApp:
             return result
         logger.error("%s handler took over %.1fs; answered the fallback", event.event, seconds)
         return None
-
-    async def _notify(
-        self, event: Event | UnknownEvent, body: bytes, send: Send, task: Task | None
-    ) -> None:
-        """Answer 200 and run the handler: after the answer while running, else before."""
-        handler = self._notification_handler(event, body)
-        if handler is None:
-            await _reply_ok(send)
-        elif self._background and len(self._pending) < self._max_pending:
-            await self._answer_then_run(handler, event, send, Cancellable(task))
-        else:
-            await _run_logged(handler, event, Cancellable(task))
-            await _reply_ok(send)
 
     def _notification_handler(self, event: Event | UnknownEvent, body: bytes) -> Handler | None:
         if isinstance(event, UnknownEvent):
@@ -423,7 +421,7 @@ async def _run_logged(
         return
     try:
         result = handler(event)
-        if inspect.isawaitable(result):
+        if type(result) is CoroutineType or inspect.isawaitable(result):
             await handler_run.run(result)
     except CutOff:
         return
@@ -433,20 +431,6 @@ async def _run_logged(
 
 def _networks(addresses: Iterable[str]) -> list[IPNetwork]:
     return [ipaddress.ip_network(address, strict=False) for address in addresses]
-
-
-def _request_headers(
-    headers: Iterable[tuple[bytes, bytes]],
-) -> tuple[str | None, int | None, bytes | None]:
-    content_type = length = token = None
-    for name, value in headers:
-        if name == b"content-type":
-            content_type = value.decode("latin-1")
-        elif name == b"content-length":
-            length = _content_length(value)
-        elif name == _TOKEN_HEADER:
-            token = value
-    return content_type, length, token
 
 
 def _query_values(query: bytes, name: bytes) -> list[bytes]:
@@ -459,11 +443,10 @@ def _query_values(query: bytes, name: bytes) -> list[bytes]:
     return values
 
 
-def _content_length(value: bytes) -> int | None:
-    """The declared length; one of 19 digits or more is larger than any body allowed."""
-    if not value.isdigit():
-        return None
-    return int(value) if len(value) <= 18 else 10**18
+def _too_long(length: bytes, limit: int) -> bool:
+    """Whether a Content-Length declares more than `limit` bytes (one that is not a
+    number is left to the body's own count)."""
+    return length.isdigit() and (len(length) > 18 or int(length) > limit)
 
 
 def _client_address(
