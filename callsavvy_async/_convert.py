@@ -162,7 +162,7 @@ def _model_hook(cls: Any) -> Callable[[Any, Any], Any]:
     structure_known = make_dict_structure_fn(cls, converter, extra=override(omit=True))
 
     def structure_model(value: Any, _: Any) -> Any:
-        if not isinstance(value, dict) and not isinstance(value, Mapping):
+        if not isinstance(value, dict) and not isinstance(value, Mapping):  # dict: no ABC check
             raise TypeError(
                 f"expected a JSON object for {cls.__name__}, got {type(value).__name__}"
             )

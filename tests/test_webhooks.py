@@ -724,6 +724,12 @@ async def test_a_content_length_of_thousands_of_digits_is_too_large() -> None:
     assert await status_of(WebhookApp(), [(b"content-length", b"1" * 5000)]) == 413
 
 
+async def test_a_long_content_length_within_a_huge_limit_is_read() -> None:
+    padded = b"0" * 30 + b"41"
+    assert await status_of(WebhookApp(max_body_size=10**19), [(b"content-length", padded)]) == 200
+    assert await status_of(WebhookApp(), [(b"content-length", padded)]) == 413
+
+
 class Unprintable:
     def __str__(self) -> str:
         raise RuntimeError("no text for you")

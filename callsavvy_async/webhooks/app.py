@@ -151,12 +151,14 @@ class WebhookApp:
             await _reply_error(send, refusal.status, refusal.message)
             return
         task = asyncio_task()
+        # The body has almost always arrived with the headers: only a wait sets a timer.
         message = start(receive(), task)
         if isinstance(message, Waiting) or message.get("more_body"):
             limit = TimeLimit(self._body_timeout, task)
             body = await self._read_slowly(message, receive, limit)
         else:
             body = _only_body(message, self._max_body)
+        del message  # not kept alive while a handler runs
         if isinstance(body, Rejection):
             await _reply_error(send, body.status, body.message)
             return
@@ -167,13 +169,15 @@ class WebhookApp:
             await _reply(send, 200, await self._caller_info(event, task), _JSON)
         elif isinstance(event, ChatbotCallback):
             await _reply(send, 200, await self._chatbot(event, task), _HTML)
-        elif (handler := self._notification_handler(event, body)) is None:
-            await _reply_ok(send)
-        elif self._background and len(self._pending) < self._max_pending:
-            await self._answer_then_run(handler, event, send, Cancellable(task))
         else:
-            await _run_logged(handler, event, Cancellable(task))
-            await _reply_ok(send)
+            handler = self._notification_handler(event, body)  # also notes it for dedupe
+            if handler is None:
+                await _reply_ok(send)
+            elif self._background and len(self._pending) < self._max_pending:
+                await self._answer_then_run(handler, event, send, Cancellable(task))
+            else:  # no drain would wait for it after the answer: run it first
+                await _run_logged(handler, event, Cancellable(task))
+                await _reply_ok(send)
 
     async def __aenter__(self) -> WebhookApp:
         """Handle events in the background until exit, then wait for them (mounted apps)."""
@@ -421,7 +425,7 @@ async def _run_logged(
         return
     try:
         result = handler(event)
-        if type(result) is CoroutineType or inspect.isawaitable(result):
+        if type(result) is CoroutineType or inspect.isawaitable(result):  # the usual first
             await handler_run.run(result)
     except CutOff:
         return
@@ -443,10 +447,11 @@ def _query_values(query: bytes, name: bytes) -> list[bytes]:
     return values
 
 
-def _too_long(length: bytes, limit: int) -> bool:
-    """Whether a Content-Length declares more than `limit` bytes (one that is not a
-    number is left to the body's own count)."""
-    return length.isdigit() and (len(length) > 18 or int(length) > limit)
+def _too_long(length: bytes, limit: float) -> bool:
+    """Whether a Content-Length declares more than `limit` bytes. One of 19 digits or
+    more counts as 10**18, so int() stays cheap; one that is not a number is left to
+    the body's own count."""
+    return length.isdigit() and (10**18 if len(length) > 18 else int(length)) > limit
 
 
 def _client_address(
