@@ -148,7 +148,8 @@ def mounted_in_litestar(webhooks: WebhookApp) -> Litestar:
     async def hooks(scope: Any, receive: Any, send: Any) -> None:
         await webhooks(scope, receive, send)
 
-    return Litestar(route_handlers=[hooks], lifespan=[lifespan])
+    # logging_config=None: Litestar would otherwise add a root handler for the whole session
+    return Litestar(route_handlers=[hooks], lifespan=[lifespan], logging_config=None)
 
 
 HOSTS = [mounted_in_starlette, mounted_in_fastapi, mounted_in_litestar]

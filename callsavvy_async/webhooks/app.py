@@ -338,7 +338,7 @@ class WebhookApp:
             return None
         else:
             return result
-        logger.error("%s handler took over %.1fs; answered the fallback", event.event, seconds)
+        logger.error("%s handler took over %gs; answered the fallback", event.event, seconds)
         return None
 
     def _notification_handler(self, event: Event | UnknownEvent, body: bytes) -> Handler | None:
