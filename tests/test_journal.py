@@ -6,7 +6,7 @@ a cancellation or a failed write."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -181,97 +181,88 @@ async def test_admission_sorts_new_repeated_done_and_unknown_numbers_across_page
     assert (admitted.skipped, admitted.unknown, admitted.duplicate) == (1_000, 200, 2)
 
 
-async def opened_temporary() -> SQLiteJournal:
+@pytest.fixture
+async def temporary() -> AsyncIterator[SQLiteJournal]:
+    """An opened temporary journal, its file removed after the test."""
     journal = SQLiteJournal(None)
     await journal.open("job", resend_unknown=False)
-    return journal
+    yield journal
+    journal.remove()
 
 
-async def test_a_temporary_journal_claims_without_waiting_for_a_write() -> None:
+async def test_a_temporary_journal_claims_without_waiting_for_a_write(
+    temporary: SQLiteJournal,
+) -> None:
     """A temporary journal is never resumed, so a batch's request need not wait for its
     claim to reach the file; everything is in the file once the journal is closed."""
-    journal = await opened_temporary()
-    try:
-        with anyio.fail_after(5):
-            async with journal._limiter:  # no thread call can run meanwhile
-                first = await journal.claim(["+447900000001"])
-                second = await journal.claim(["+447900000002"], Finished(first, "sent"))
-                await journal.finish(Finished(second, "failed", reason="no credit"))
-        await journal.aclose()
-        assert rows(journal) == {
-            first: ("done", "sent", "+447900000001"),
-            second: ("failed", "failed", "+447900000002"),
-        }
-        assert [(p.recipient, p.reason) for p in journal.problems()] == [
-            ("+447900000002", "no credit")
-        ]
-    finally:
-        journal.remove()
+    with anyio.fail_after(5):
+        async with temporary._limiter:  # no thread call can run meanwhile
+            first = await temporary.claim(["+447900000001"])
+            second = await temporary.claim(["+447900000002"], Finished(first, "sent"))
+            await temporary.finish(Finished(second, "failed", reason="no credit"))
+    await temporary.aclose()
+    assert rows(temporary) == {
+        first: ("done", "sent", "+447900000001"),
+        second: ("failed", "failed", "+447900000002"),
+    }
+    assert [(p.recipient, p.reason) for p in temporary.problems()] == [
+        ("+447900000002", "no credit")
+    ]
 
 
-async def test_a_temporary_journal_writes_pending_claims_with_the_next_admission() -> None:
-    journal = await opened_temporary()
-    try:
-        batch = await journal.claim(["+447900000001"])
-        assert rows(journal) == {}
-        await journal.admit(["+447900000002"])
-        assert rows(journal) == {batch: ("inflight", None, "+447900000001")}
-        await journal.aclose()
-    finally:
-        journal.remove()
+async def test_a_temporary_journal_writes_pending_claims_with_the_next_admission(
+    temporary: SQLiteJournal,
+) -> None:
+    batch = await temporary.claim(["+447900000001"])
+    assert rows(temporary) == {}
+    await temporary.admit(["+447900000002"])
+    assert rows(temporary) == {batch: ("inflight", None, "+447900000001")}
+    await temporary.aclose()
 
 
 async def test_a_temporary_journal_keeps_a_bounded_number_of_writes_pending(
-    monkeypatch: pytest.MonkeyPatch,
+    temporary: SQLiteJournal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(journal_module, "_DEFERRED_MAX", 8)
-    journal = await opened_temporary()
-    try:
-        most = 0
-        for n in range(50):
-            batch = await journal.claim([f"+4479{n:08d}"])
-            await journal.finish(Finished(batch, "sent"))
-            most = max(most, len(journal._deferred))
-        assert most <= 8
-        assert len(rows(journal)) >= 50 - 4
-        await journal.aclose()
-        assert {state for state, _, _ in rows(journal).values()} == {"done"}
-        assert len(rows(journal)) == 50
-    finally:
-        journal.remove()
+    most = 0
+    for n in range(50):
+        batch = await temporary.claim([f"+4479{n:08d}"])
+        await temporary.finish(Finished(batch, "sent"))
+        most = max(most, len(temporary._deferred))
+    assert most <= 8
+    assert len(rows(temporary)) >= 50 - 4
+    await temporary.aclose()
+    assert {state for state, _, _ in rows(temporary).values()} == {"done"}
+    assert len(rows(temporary)) == 50
 
 
-async def test_writes_left_pending_by_a_cancelled_admission_are_written_later() -> None:
-    journal = await opened_temporary()
-    try:
-        batch = await journal.claim(["+447900000001"])
-        with anyio.fail_after(5):
-            async with journal._limiter, anyio.create_task_group() as leaving:
-                leaving.start_soon(journal.admit, ["+447900000002"])
+async def test_writes_left_pending_by_a_cancelled_admission_are_written_later(
+    temporary: SQLiteJournal,
+) -> None:
+    batch = await temporary.claim(["+447900000001"])
+    with anyio.fail_after(5):
+        async with temporary._limiter, anyio.create_task_group() as leaving:
+            leaving.start_soon(temporary.admit, ["+447900000002"])
+            await anyio.wait_all_tasks_blocked()
+            leaving.cancel_scope.cancel()
+    await temporary.aclose()
+    assert rows(temporary) == {batch: ("inflight", None, "+447900000001")}
+
+
+async def test_writes_taken_by_an_admission_cancelled_before_its_thread_runs_are_written(
+    temporary: SQLiteJournal,
+) -> None:
+    batch = await temporary.claim(["+447900000001"])
+    await temporary.finish(Finished(batch, "failed", reason="no credit"))
+    with anyio.fail_after(5):
+        async with anyio.create_task_group() as tasks:
+            async with temporary._limiter:
+                tasks.start_soon(temporary.admit, ["+447900000002"])
                 await anyio.wait_all_tasks_blocked()
-                leaving.cancel_scope.cancel()
-        await journal.aclose()
-        assert rows(journal) == {batch: ("inflight", None, "+447900000001")}
-    finally:
-        journal.remove()
-
-
-async def test_writes_taken_by_an_admission_cancelled_before_its_thread_runs_are_written() -> None:
-    journal = await opened_temporary()
-    try:
-        batch = await journal.claim(["+447900000001"])
-        await journal.finish(Finished(batch, "failed", reason="no credit"))
-        with anyio.fail_after(5):
-            async with anyio.create_task_group() as tasks:
-                async with journal._limiter:
-                    tasks.start_soon(journal.admit, ["+447900000002"])
-                    await anyio.wait_all_tasks_blocked()
-                tasks.cancel_scope.cancel()  # admit() holds the limiter but has not run yet
-        await journal.aclose()
-        assert rows(journal) == {batch: ("failed", "failed", "+447900000001")}
-        assert [p.reason for p in journal.problems()] == ["no credit"]
-    finally:
-        journal.remove()
+            tasks.cancel_scope.cancel()  # admit() holds the limiter but has not run yet
+    await temporary.aclose()
+    assert rows(temporary) == {batch: ("failed", "failed", "+447900000001")}
+    assert [p.reason for p in temporary.problems()] == ["no credit"]
 
 
 def fail_writes(journal: SQLiteJournal, times: int, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -287,52 +278,40 @@ def fail_writes(journal: SQLiteJournal, times: int, monkeypatch: pytest.MonkeyPa
 
 
 async def test_pending_writes_that_fail_are_written_by_the_next_call(
-    monkeypatch: pytest.MonkeyPatch,
+    temporary: SQLiteJournal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    journal = await opened_temporary()
-    try:
-        batch = await journal.claim(["+447900000001"])
-        fail_writes(journal, 1, monkeypatch)
-        with pytest.raises(sqlite3.OperationalError, match="disk is full"):
-            await journal.admit(["+447900000002"])
-        await journal.finish(Finished(batch, "unknown", reason="no answer"))
-        assert (await journal.admit(["+447900000002"])).new == ["+447900000002"]
-        await journal.aclose()
-        assert rows(journal) == {batch: ("unknown", "unknown", "+447900000001")}
-    finally:
-        journal.remove()
+    batch = await temporary.claim(["+447900000001"])
+    fail_writes(temporary, 1, monkeypatch)
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        await temporary.admit(["+447900000002"])
+    await temporary.finish(Finished(batch, "unknown", reason="no answer"))
+    assert (await temporary.admit(["+447900000002"])).new == ["+447900000002"]
+    await temporary.aclose()
+    assert rows(temporary) == {batch: ("unknown", "unknown", "+447900000001")}
 
 
 async def test_a_journal_whose_last_writes_fail_is_still_closed_and_released(
-    monkeypatch: pytest.MonkeyPatch,
+    temporary: SQLiteJournal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    journal = await opened_temporary()
-    try:
-        await journal.claim(["+447900000001"])
-        fail_writes(journal, 2, monkeypatch)
-        with pytest.raises(sqlite3.OperationalError, match="disk is full"):
-            await journal.aclose()
-        assert journal._db is None
-        assert not journal._lock.is_locked
-    finally:
-        journal.remove()
+    await temporary.claim(["+447900000001"])
+    fail_writes(temporary, 2, monkeypatch)
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        await temporary.aclose()
+    assert temporary._db is None
+    assert not temporary._lock.is_locked
 
 
 async def test_a_claim_cancelled_while_pending_writes_are_flushed_is_not_written(
-    monkeypatch: pytest.MonkeyPatch,
+    temporary: SQLiteJournal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(journal_module, "_DEFERRED_MAX", 2)
-    journal = await opened_temporary()
-    try:
-        await journal.claim(["+447900000001"])
-        await journal.claim(["+447900000002"])
-        with anyio.fail_after(5):
-            async with journal._limiter, anyio.create_task_group() as leaving:
-                leaving.start_soon(journal.claim, ["+447900000003"])
-                await anyio.wait_all_tasks_blocked()
-                leaving.cancel_scope.cancel()
-        await journal.aclose()
-        written = sorted(numbers for _, _, numbers in rows(journal).values())
-        assert written == ["+447900000001", "+447900000002"]
-    finally:
-        journal.remove()
+    await temporary.claim(["+447900000001"])
+    await temporary.claim(["+447900000002"])
+    with anyio.fail_after(5):
+        async with temporary._limiter, anyio.create_task_group() as leaving:
+            leaving.start_soon(temporary.claim, ["+447900000003"])
+            await anyio.wait_all_tasks_blocked()
+            leaving.cancel_scope.cancel()
+    await temporary.aclose()
+    written = sorted(numbers for _, _, numbers in rows(temporary).values())
+    assert written == ["+447900000001", "+447900000002"]
