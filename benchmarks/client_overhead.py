@@ -2,9 +2,9 @@
 
 All three run over the same `httpx.MockTransport`, so only the client-side pipeline is
 measured: building the request, handing it to the transport, checking the envelope and
-decoding the answer. Ours is the default configuration (our own pool, driven directly);
-the baseline is `httpx.AsyncClient.post()` plus `.json()`. Variants are interleaved round
-by round; medians are reported.
+decoding the answer. Ours is the SDK's own httpx.AsyncClient on that transport; the
+baseline is `httpx.AsyncClient.post()` plus `.json()`. Variants are interleaved round by
+round; medians are reported.
 Targets: at most 1.2x raw httpx, at most a third of the openai SDK's cost.
 
     python benchmarks/client_overhead.py [--quick]

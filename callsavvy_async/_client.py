@@ -2,31 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import platform
-import time
+import urllib.request
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
-import cattrs
 import httpx
 
-from callsavvy_async import _retry
-from callsavvy_async._convert import converter
-from callsavvy_async._dispatch import ClientDispatch, Dispatch, TransportDispatch, environment_proxy
-from callsavvy_async._errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    InvalidRequestError,
-    OutcomeUnknownError,
-    UnexpectedResponseError,
-)
-from callsavvy_async._response import read_envelope, redact
-from callsavvy_async._retry import RetryPolicy
+from callsavvy_async._errors import InvalidRequestError
+from callsavvy_async._pipeline import Pipeline, RetryPolicy
 from callsavvy_async._transport import PoolTransport
 from callsavvy_async._version import __version__
 from callsavvy_async.resources import (
@@ -56,8 +42,6 @@ DEFAULT_MAX_CONNECTIONS = 100
 USER_AGENT = (
     f"callsavvy-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 )
-
-logger = logging.getLogger("callsavvy_async")
 
 
 class _Unset:
@@ -136,40 +120,35 @@ class AsyncCallsavvy:
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
         }
-        dispatch = _build_dispatch(
-            http_client, transport, headers, timeout, max_connections, base_url
-        )
+        request_timeout = _as_timeout(timeout)
+        owns_client = http_client is None
+        if http_client is None:
+            http_client = _build_http_client(transport, request_timeout, max_connections, base_url)
         self._configure(
-            dispatch=dispatch,
-            owns_dispatch=True,
-            secret=str(private_key),
-            base_url=base_url,
+            Pipeline(
+                http_client=http_client,
+                base_url=base_url,
+                headers=headers,
+                timeout=request_timeout,
+                retry_policy=RetryPolicy(max_retries=max_retries),
+                secret=str(private_key),
+            ),
+            owns_client=owns_client,
             timeout=timeout,
-            retry_policy=RetryPolicy(max_retries=max_retries),
             max_connections=max_connections,
         )
 
     def _configure(
         self,
+        pipeline: Pipeline,
         *,
-        dispatch: Dispatch,
-        owns_dispatch: bool,
-        secret: str,
-        base_url: str,
+        owns_client: bool,
         timeout: float | httpx.Timeout | None,
-        retry_policy: RetryPolicy,
         max_connections: int,
     ) -> None:
-        self._dispatch = dispatch
-        self._owns_dispatch = owns_dispatch
-        self._secret = secret
-        self._base_url = base_url
-        self._urls: dict[str, httpx.URL] = {}
+        self._pipeline = pipeline
+        self._owns_client = owns_client
         self._timeout = timeout
-        self._request_timeout = (
-            timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        )
-        self._retry_policy = retry_policy
         self._max_connections = max_connections
         self.account = Account(self)
         self.departments = Departments(self)
@@ -187,12 +166,18 @@ class AsyncCallsavvy:
         self.contact_groups = ContactGroups(self)
 
     @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The one httpx.AsyncClient every request goes through, bulk sends included: its
+        event hooks, auth, mounts and instrumentation see every call."""
+        return self._pipeline.http_client
+
+    @property
     def base_url(self) -> str:
-        return self._base_url
+        return self._pipeline.base_url
 
     @property
     def max_retries(self) -> int:
-        return self._retry_policy.max_retries
+        return self._pipeline.retry_policy.max_retries
 
     @property
     def timeout(self) -> float | httpx.Timeout | None:
@@ -215,24 +200,29 @@ class AsyncCallsavvy:
         """
         if max_retries is not _UNSET and max_retries < 0:
             raise InvalidRequestError("max_retries must be 0 or more")
+        pipeline = self._pipeline
         clone = object.__new__(AsyncCallsavvy)
         clone._configure(
-            dispatch=self._dispatch,
-            owns_dispatch=False,
-            secret=self._secret,
-            base_url=self._base_url,
+            Pipeline(
+                http_client=pipeline.http_client,
+                base_url=pipeline.base_url,
+                headers=pipeline.headers,
+                timeout=pipeline.timeout if timeout is _UNSET else _as_timeout(timeout),
+                retry_policy=pipeline.retry_policy
+                if max_retries is _UNSET
+                else RetryPolicy(max_retries=max_retries),
+                secret=pipeline._secret,
+            ),
+            owns_client=False,
             timeout=self._timeout if timeout is _UNSET else timeout,
-            retry_policy=self._retry_policy
-            if max_retries is _UNSET
-            else RetryPolicy(max_retries=max_retries),
             max_connections=self._max_connections,
         )
         return clone
 
     async def aclose(self) -> None:
         """Close the connection pool, unless it belongs to a user-supplied http_client."""
-        if self._owns_dispatch:
-            await self._dispatch.aclose()
+        if self._owns_client:
+            await self._pipeline.http_client.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -246,97 +236,17 @@ class AsyncCallsavvy:
         await self.aclose()
 
     def __repr__(self) -> str:
-        return f"AsyncCallsavvy(base_url={self._base_url!r})"
+        return f"AsyncCallsavvy(base_url={self.base_url!r})"
 
     async def _call(
         self, resource: str, body: Mapping[str, Any], result_type: type[_T], *, write: bool
     ) -> _T:
         """POST `body` to `resource` and decode the envelope's data as `result_type`."""
-        data = await self._post(resource, body, write=write)
-        try:
-            return converter.structure(data, result_type)
-        except Exception as exc:
-            if write:
-                raise OutcomeUnknownError(
-                    f"the server said success but its answer could not be read as "
-                    f"{_type_name(result_type)} ({_decode_problem(exc)}): the request was "
-                    "carried out; check its result before sending again",
-                    resource=resource,
-                ) from exc
-            raise UnexpectedResponseError(
-                f"could not decode the answer as {_type_name(result_type)}: {_decode_problem(exc)}",
-                resource=resource,
-                status_code=200,
-                body=data,
-            ) from exc
-
-    async def _post(self, resource: str, body: Mapping[str, Any], *, write: bool) -> Any:
-        """Send one request with the retry policy; return the envelope's data."""
-        url = self._url(resource)
-        content = _encode_json(body)
-        policy = self._retry_policy
-        attempt = 0
-        while True:
-            started = time.perf_counter()
-            try:
-                response = await self._dispatch.send(url, content, self._request_timeout)
-            except httpx.RequestError as exc:
-                if attempt < policy.max_retries and policy.should_retry_exception(exc, write=write):
-                    await self._backoff(resource, attempt, type(exc).__name__)
-                    attempt += 1
-                    continue
-                raise _transport_failure(resource, exc, write=write) from exc
-            except Exception as exc:
-                raise _client_failure(resource, exc, write=write) from exc
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug(
-                    "%s -> HTTP %s in %.3fs",
-                    resource,
-                    response.status_code,
-                    time.perf_counter() - started,
-                )
-            try:
-                return read_envelope(resource, response)
-            except APIError as error:
-                redact(error, self._secret)
-                status = response.status_code
-                if attempt < policy.max_retries and policy.should_retry_status(status, write=write):
-                    await self._backoff(resource, attempt, f"HTTP {status}", error)
-                    attempt += 1
-                    continue
-                if write and _may_have_been_processed(status, error):
-                    raise OutcomeUnknownError(
-                        f"HTTP {status} after the request was sent: it may have been "
-                        "processed; check before sending again",
-                        resource=resource,
-                    ) from error
-                raise
-
-    def _url(self, resource: str) -> httpx.URL:
-        url = self._urls.get(resource)
-        if url is None:
-            url = self._urls[resource] = httpx.URL(f"{self._base_url}/{resource}")
-        return url
-
-    async def _backoff(
-        self, resource: str, attempt: int, cause: str, error: APIError | None = None
-    ) -> None:
-        delay = self._retry_policy.delay(attempt, getattr(error, "retry_after", None))
-        logger.debug("%s: retry %d after %s in %.2fs", resource, attempt + 1, cause, delay)
-        await _retry.sleep(delay)
+        return await self._pipeline.call(resource, body, result_type, write=write)
 
 
-def _encode_json(body: Mapping[str, Any]) -> bytes:
-    """The request body as compact UTF-8 JSON, as httpx's `json=` would encode it."""
-    try:
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        return text.encode()
-    except UnicodeEncodeError:
-        raise InvalidRequestError(
-            "text arguments must be valid Unicode (a lone surrogate?)"
-        ) from None
-    except (TypeError, ValueError) as exc:
-        raise InvalidRequestError(f"an argument cannot be sent as JSON: {exc}") from None
+def _as_timeout(timeout: float | httpx.Timeout | None) -> httpx.Timeout:
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
 
 def _usable_key(key: object) -> bool:
@@ -353,73 +263,28 @@ def _check_base_url(base_url: str) -> None:
         raise InvalidRequestError(f"base_url must be an http:// or https:// URL: {base_url!r}")
 
 
-def _build_dispatch(
-    http_client: httpx.AsyncClient | None,
+def _build_http_client(
     transport: httpx.AsyncBaseTransport | None,
-    headers: dict[str, str],
-    timeout: float | httpx.Timeout | None,
+    timeout: httpx.Timeout,
     max_connections: int,
     base_url: str,
-) -> Dispatch:
-    """A user's client as given; else our own pool, through an AsyncClient only when an
-    environment proxy must be honoured."""
-    if http_client is not None:
-        return ClientDispatch(http_client, headers, owned=False)
+) -> httpx.AsyncClient:
+    """Our own client: on PoolTransport (or the transport given), or on httpx's default
+    one when an environment proxy must be honoured, which PoolTransport does not do."""
     limits = httpx.Limits(
         max_connections=max_connections,
         max_keepalive_connections=max_connections,
         keepalive_expiry=30.0,
     )
-    if transport is None and environment_proxy(base_url):
-        client = httpx.AsyncClient(headers=headers, timeout=timeout, limits=limits)
-        return ClientDispatch(client, {}, owned=True)
-    return TransportDispatch(transport or PoolTransport(limits=limits), headers)
+    if transport is None and _environment_proxy(base_url):
+        return httpx.AsyncClient(timeout=timeout, limits=limits)
+    return httpx.AsyncClient(transport=transport or PoolTransport(limits=limits), timeout=timeout)
 
 
-def _transport_failure(
-    resource: str, exc: httpx.RequestError, *, write: bool
-) -> APIConnectionError:
-    """The public error for a request that got no answer."""
-    if isinstance(exc, _retry.NOT_SENT_ERRORS):
-        if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(
-                f"timed out before sending ({type(exc).__name__})", resource=resource
-            )
-        return APIConnectionError(f"could not connect ({type(exc).__name__})", resource=resource)
-    if write:
-        return OutcomeUnknownError(
-            f"no answer after the request was sent ({type(exc).__name__}): it may have been "
-            "processed; check before sending again",
-            resource=resource,
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"no answer in time ({type(exc).__name__})", resource=resource)
-    return APIConnectionError(f"connection failed ({type(exc).__name__})", resource=resource)
-
-
-def _client_failure(resource: str, exc: Exception, *, write: bool) -> APIConnectionError:
-    """The public error for something else the HTTP client raised (a user's event hook,
-    say): a write may have gone out by then, so it is never sent again."""
-    if write:
-        return OutcomeUnknownError(
-            f"the HTTP client failed after the request may have been sent "
-            f"({type(exc).__name__}): check before sending again",
-            resource=resource,
-        )
-    return APIConnectionError(f"the HTTP client failed ({type(exc).__name__})", resource=resource)
-
-
-def _may_have_been_processed(status: int, error: APIError) -> bool:
-    """Whether a write that got this answer may nonetheless have been carried out."""
-    unreadable_success = status < 300 and isinstance(error, UnexpectedResponseError)
-    return status >= 500 or status == 408 or unreadable_success
-
-
-def _type_name(result_type: Any) -> str:
-    return getattr(result_type, "__name__", None) or str(result_type)
-
-
-def _decode_problem(exc: Exception) -> str:
-    if isinstance(exc, cattrs.BaseValidationError):
-        return "; ".join(cattrs.transform_error(exc))
-    return str(exc)
+def _environment_proxy(url: str) -> bool:
+    """Whether HTTP(S)_PROXY-style variables route `url` through a proxy."""
+    proxies = urllib.request.getproxies()
+    parsed = httpx.URL(url)
+    if not (proxies.get(parsed.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(parsed.host)

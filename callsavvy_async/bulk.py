@@ -21,7 +21,6 @@ from typing import Any
 import anyio
 import attrs
 
-from callsavvy_async import _retry
 from callsavvy_async._errors import (
     APIConnectionError,
     APIError,
@@ -31,7 +30,8 @@ from callsavvy_async._errors import (
     RateLimitError,
     UnexpectedResponseError,
 )
-from callsavvy_async._retry import RetryPolicy
+from callsavvy_async._pipeline import _retry
+from callsavvy_async._pipeline._retry import RetryPolicy
 from callsavvy_async.journal import Finished, JobStore, Problem, SQLiteJournal
 from callsavvy_async.models import SendResult
 from callsavvy_async.recipients import (

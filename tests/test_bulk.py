@@ -11,7 +11,8 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from callsavvy_async import AuthenticationError, InvalidRequestError, _retry
+from callsavvy_async import AuthenticationError, InvalidRequestError
+from callsavvy_async._pipeline import _retry
 from callsavvy_async.bulk import BulkReport
 from callsavvy_async.journal import JournalMismatchError
 from callsavvy_async.sandbox import Sandbox

@@ -18,6 +18,7 @@ from callsavvy_async import (
     __version__,
 )
 from tests import payloads as p
+from tests._loopback import server
 
 SECRET = "sk-very-secret-private-key-123"
 
@@ -86,15 +87,17 @@ def test_bad_settings_are_rejected(kwargs: dict[str, int]) -> None:
 
 
 @pytest.mark.anyio
-async def test_own_pool_uses_max_connections() -> None:
-    from callsavvy_async._transport import PoolTransport
-
-    cs = AsyncCallsavvy(public_key="pk", private_key="sk", max_connections=7)
-    assert cs.max_connections == 7
-    transport = cs._dispatch.transport  # type: ignore[attr-defined]
-    assert isinstance(transport, PoolTransport)
-    assert transport.max_connections == 7
-    await cs.aclose()
+async def test_own_pool_opens_at_most_max_connections() -> None:
+    async with server(delay=0.05) as srv:
+        base_url = srv.url.rsplit("/", 1)[0]
+        async with AsyncCallsavvy(
+            public_key="pk", private_key="sk", base_url=base_url, max_connections=3
+        ) as cs:
+            assert cs.max_connections == 3
+            async with anyio.create_task_group() as tg:
+                for _ in range(9):
+                    tg.start_soon(cs.account.summary)
+    assert (srv.requests, srv.connections, srv.max_open) == (9, 3, 3)
 
 
 @pytest.mark.anyio
@@ -124,7 +127,7 @@ async def test_with_options_shares_the_pool_and_closing_it_keeps_pool_open() -> 
     transport = Transport(lambda request: httpx.Response(200, json=p.envelope("getAgents", [])))
     cs = AsyncCallsavvy(public_key="pk", private_key="sk", timeout=30, transport=transport)
     fast = cs.with_options(timeout=1.5, max_retries=0)
-    assert fast._dispatch is cs._dispatch
+    assert fast.http_client is cs.http_client
     assert (fast.timeout, fast.max_retries) == (1.5, 0)
     assert (cs.timeout, cs.max_retries) == (30, 2)
     assert await fast.agents.list() == []
@@ -183,16 +186,16 @@ def test_http_client_and_transport_are_exclusive() -> None:
 
 @pytest.mark.anyio
 async def test_environment_proxy_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
-    from callsavvy_async._dispatch import ClientDispatch
-
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-    cs = AsyncCallsavvy(public_key="pk", private_key="sk")
-    assert isinstance(cs._dispatch, ClientDispatch)
-    assert cs._dispatch.client.headers["private-key"] == "sk"
-    await cs.aclose()
-    assert cs._dispatch.client.is_closed
+    async with server() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url.rsplit("/", 2)[0])
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        async with AsyncCallsavvy(
+            public_key="pk", private_key="sk", base_url="http://api.callsavvy.invalid/v1"
+        ) as cs:
+            await cs.account.summary()
+        assert cs.http_client.is_closed
+    assert proxy.requests == 1  # the request went to the proxy, not to the .invalid host
 
 
 def test_private_key_not_in_repr_or_str() -> None:
@@ -232,7 +235,7 @@ async def test_private_key_never_in_errors_or_logs(
 async def test_debug_log_records_resource_status_and_retry(
     api: respx.MockRouter, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from callsavvy_async import _retry
+    from callsavvy_async._pipeline import _retry
 
     async def no_sleep(delay: float) -> None:
         return None

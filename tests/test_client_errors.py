@@ -21,8 +21,8 @@ from callsavvy_async import (
     RateLimitError,
     ServerError,
     UnexpectedResponseError,
-    _retry,
 )
+from callsavvy_async._pipeline import _retry
 from tests import payloads as p
 
 pytestmark = pytest.mark.anyio

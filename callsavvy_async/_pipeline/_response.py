@@ -14,7 +14,7 @@ from callsavvy_async._errors import (
     ServerError,
     UnexpectedResponseError,
 )
-from callsavvy_async._retry import parse_retry_after
+from callsavvy_async._pipeline._retry import parse_retry_after
 
 __all__ = ["EXCERPT_CHARS", "excerpt", "read_envelope", "redact"]
 
