@@ -108,7 +108,7 @@ async def _cpu_per_call(call: Call, calls: int) -> float:
 
 
 async def _measure(calls: int, rounds: int) -> dict[str, dict[str, list[float]]]:
-    cs = AsyncCallsavvy(public_key="pk", private_key="sk", transport=_transport())
+    cs = AsyncCallsavvy(public_key="pk", private_key="sk-secret", transport=_transport())
     variants: dict[str, dict[str, Call]] = {
         "ours": _our_calls(cs),
         "raw httpx": _raw_calls(httpx.AsyncClient(transport=_transport())),

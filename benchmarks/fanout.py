@@ -285,7 +285,7 @@ def httpx2_variant() -> Variant | None:
 def _sdk_client(job: Job, transport: httpx.AsyncBaseTransport | None) -> AsyncCallsavvy:
     return AsyncCallsavvy(
         public_key="pk",
-        private_key="sk",
+        private_key="sk-secret",
         base_url=job.base_url,
         max_connections=job.concurrency,
         timeout=30.0,

@@ -55,7 +55,7 @@ async def test_keys_and_base_url_from_environment(
     monkeypatch: pytest.MonkeyPatch, api: respx.MockRouter
 ) -> None:
     monkeypatch.setenv("CALLSAVVY_PUBLIC_KEY", "env-pk")
-    monkeypatch.setenv("CALLSAVVY_PRIVATE_KEY", "env-sk")
+    monkeypatch.setenv("CALLSAVVY_PRIVATE_KEY", "env-secret")
     monkeypatch.setenv("CALLSAVVY_BASE_URL", "https://staging.example.com/v1/")
     route = api.post("https://staging.example.com/v1/getSummary").respond(
         json=p.envelope("getSummary", p.SUMMARY)
@@ -64,26 +64,28 @@ async def test_keys_and_base_url_from_environment(
         assert cs.base_url == "https://staging.example.com/v1"
         await cs.account.summary()
     headers = route.calls.last.request.headers
-    assert (headers["public-key"], headers["private-key"]) == ("env-pk", "env-sk")
+    assert (headers["public-key"], headers["private-key"]) == ("env-pk", "env-secret")
 
 
 @pytest.mark.usefixtures("no_env")
 def test_explicit_arguments_beat_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CALLSAVVY_BASE_URL", "https://env.example.com")
-    cs = AsyncCallsavvy(public_key="pk", private_key="sk", base_url="https://arg.example.com")
+    cs = AsyncCallsavvy(
+        public_key="pk", private_key="sk-secret", base_url="https://arg.example.com"
+    )
     assert cs.base_url == "https://arg.example.com"
     assert cs.max_retries == 2
 
 
 def test_default_base_url() -> None:
-    cs = AsyncCallsavvy(public_key="pk", private_key="sk", base_url=None)
+    cs = AsyncCallsavvy(public_key="pk", private_key="sk-secret", base_url=None)
     assert cs.base_url.startswith("https://")
 
 
 @pytest.mark.parametrize("kwargs", [{"max_retries": -1}, {"max_connections": 0}])
 def test_bad_settings_are_rejected(kwargs: dict[str, int]) -> None:
     with pytest.raises(InvalidRequestError):
-        AsyncCallsavvy(public_key="pk", private_key="sk", **kwargs)
+        AsyncCallsavvy(public_key="pk", private_key="sk-secret", **kwargs)
 
 
 @pytest.mark.anyio
@@ -91,7 +93,7 @@ async def test_own_pool_opens_at_most_max_connections() -> None:
     async with server(delay=0.05) as srv:
         base_url = srv.url.rsplit("/", 1)[0]
         async with AsyncCallsavvy(
-            public_key="pk", private_key="sk", base_url=base_url, max_connections=3
+            public_key="pk", private_key="sk-secret", base_url=base_url, max_connections=3
         ) as cs:
             assert cs.max_connections == 3
             async with anyio.create_task_group() as tg:
@@ -125,7 +127,7 @@ async def test_with_options_shares_the_pool_and_closing_it_keeps_pool_open() -> 
             closed.append(True)
 
     transport = Transport(lambda request: httpx.Response(200, json=p.envelope("getAgents", [])))
-    cs = AsyncCallsavvy(public_key="pk", private_key="sk", timeout=30, transport=transport)
+    cs = AsyncCallsavvy(public_key="pk", private_key="sk-secret", timeout=30, transport=transport)
     fast = cs.with_options(timeout=1.5, max_retries=0)
     assert fast.http_client is cs.http_client
     assert (fast.timeout, fast.max_retries) == (1.5, 0)
@@ -142,7 +144,7 @@ async def test_timeout_is_passed_per_request(api: respx.MockRouter) -> None:
     route = api.post("https://api.getcallsavvy.com/v1/getSummary").respond(
         json=p.envelope("getSummary", p.SUMMARY)
     )
-    async with AsyncCallsavvy(public_key="pk", private_key="sk") as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret") as cs:
         await cs.with_options(timeout=2.5).account.summary()
     assert route.calls.last.request.extensions["timeout"]["read"] == 2.5
 
@@ -152,7 +154,7 @@ async def test_user_agent_names_package_and_version(api: respx.MockRouter) -> No
     route = api.post("https://api.getcallsavvy.com/v1/getAgents").respond(
         json=p.envelope("getAgents", [])
     )
-    async with AsyncCallsavvy(public_key="pk", private_key="sk") as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret") as cs:
         await cs.agents.list()
     agent = route.calls.last.request.headers["user-agent"]
     assert agent.startswith(f"callsavvy-async/{__version__} httpx/")
@@ -167,7 +169,7 @@ async def test_custom_transport_is_used_directly() -> None:
         return httpx.Response(200, json=p.envelope("getSummary", p.SUMMARY))
 
     transport = httpx.MockTransport(handler)
-    async with AsyncCallsavvy(public_key="pk", private_key="sk", transport=transport) as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret", transport=transport) as cs:
         summary = await cs.account.summary()
     assert summary.sms_balance == 980
     assert seen[0].headers["public-key"] == "pk"
@@ -178,7 +180,7 @@ def test_http_client_and_transport_are_exclusive() -> None:
     with pytest.raises(InvalidRequestError, match="not both"):
         AsyncCallsavvy(
             public_key="pk",
-            private_key="sk",
+            private_key="sk-secret",
             http_client=httpx.AsyncClient(),
             transport=httpx.MockTransport(lambda r: httpx.Response(200)),
         )
@@ -191,7 +193,7 @@ async def test_environment_proxy_is_honoured(monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.delenv("NO_PROXY", raising=False)
         monkeypatch.delenv("no_proxy", raising=False)
         async with AsyncCallsavvy(
-            public_key="pk", private_key="sk", base_url="http://api.callsavvy.invalid/v1"
+            public_key="pk", private_key="sk-secret", base_url="http://api.callsavvy.invalid/v1"
         ) as cs:
             await cs.account.summary()
         assert cs.http_client.is_closed
@@ -244,7 +246,7 @@ async def test_debug_log_records_resource_status_and_retry(
     route = api.post("https://api.getcallsavvy.com/v1/getAgents")
     route.side_effect = [httpx.Response(503), httpx.Response(200, json=p.envelope("getAgents", []))]
     caplog.set_level(logging.DEBUG, logger="callsavvy_async")
-    async with AsyncCallsavvy(public_key="pk", private_key="sk") as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret") as cs:
         await cs.agents.list()
     assert "getAgents -> HTTP 503" in caplog.text
     assert "retry 1 after HTTP 503" in caplog.text
@@ -266,7 +268,7 @@ async def test_200_concurrent_calls_on_one_client() -> None:
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     results: dict[int, str] = {}
-    async with AsyncCallsavvy(public_key="pk", private_key="sk", http_client=http) as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret", http_client=http) as cs:
 
         async def one(i: int) -> None:
             [message] = await cs.tickets.conversation(f"t{i}")
@@ -296,4 +298,4 @@ def test_a_key_that_cannot_be_a_header_fails_at_construction_without_showing_it(
 @pytest.mark.parametrize("url", ["ftp://api.example/v1", "not a url", "http://[::1/v1", "https://"])
 def test_a_base_url_that_is_not_http_fails_at_construction(url: str) -> None:
     with pytest.raises(InvalidRequestError, match="base_url"):
-        AsyncCallsavvy(public_key="pk", private_key="sk", base_url=url)
+        AsyncCallsavvy(public_key="pk", private_key="sk-secret", base_url=url)

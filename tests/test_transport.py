@@ -198,7 +198,9 @@ async def test_random_cancellations_never_leak_slots() -> None:
 
 
 async def _sdk(srv: Server) -> AsyncCallsavvy:
-    return AsyncCallsavvy(public_key="pk", private_key="sk", base_url=srv.url.rsplit("/", 1)[0])
+    return AsyncCallsavvy(
+        public_key="pk", private_key="sk-secret", base_url=srv.url.rsplit("/", 1)[0]
+    )
 
 
 STRAY_429 = b"HTTP/1.1 429 Too Many Requests\r\ncontent-length: 0\r\n\r\n"

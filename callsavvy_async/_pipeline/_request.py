@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 import cattrs
 import httpx
 
-from callsavvy_async._convert import converter
 from callsavvy_async._errors import (
     APIConnectionError,
     APIError,
@@ -22,6 +21,9 @@ from callsavvy_async._errors import (
     UnexpectedResponseError,
 )
 from callsavvy_async._pipeline import _retry
+from callsavvy_async._pipeline._decode import Decode
+from callsavvy_async._pipeline._options import as_timeout, check_headers, check_options
+from callsavvy_async._pipeline._raw import RawResponse
 from callsavvy_async._pipeline._response import read_envelope, redact
 from callsavvy_async._pipeline._retry import RetryPolicy
 
@@ -65,36 +67,82 @@ class Pipeline:
         self._urls: dict[str, httpx.URL] = {}
 
     async def call(
-        self, resource: str, body: Mapping[str, Any], result_type: type[_T], *, write: bool
+        self,
+        resource: str,
+        body: Mapping[str, Any],
+        decode: Decode[_T],
+        *,
+        write: bool,
+        options: Mapping[str, Any] | None = None,
     ) -> _T:
-        """POST `body` to `resource` and decode the envelope's data as `result_type`."""
-        data = await self.post(resource, body, write=write)
+        """POST `body` to `resource` and decode the envelope's data with `decode`."""
+        _, data = await self.send(resource, body, write=write, options=options)
+        return self._decode(resource, data, decode, write=write)
+
+    async def call_raw(
+        self,
+        resource: str,
+        body: Mapping[str, Any],
+        decode: Decode[_T],
+        *,
+        write: bool,
+        options: Mapping[str, Any] | None = None,
+    ) -> RawResponse[_T]:
+        """As `call`, returning the HTTP answer with the decoding left to `parse()`."""
+        response, data = await self.send(resource, body, write=write, options=options)
+        return RawResponse(response, lambda: self._decode(resource, data, decode, write=write))
+
+    def _decode(self, resource: str, data: Any, decode: Decode[_T], *, write: bool) -> _T:
         try:
-            return converter.structure(data, result_type)
+            return decode(data)
         except Exception as exc:
             if write:
                 raise OutcomeUnknownError(
                     f"the server said success but its answer could not be read as "
-                    f"{_type_name(result_type)} ({_decode_problem(exc)}): the request was "
-                    "carried out; check its result before sending again",
+                    f"{decode.name} ({_decode_problem(exc)}): the request was carried out; "
+                    "check its result before sending again",
                     resource=resource,
                 ) from exc
             raise UnexpectedResponseError(
-                f"could not decode the answer as {_type_name(result_type)}: {_decode_problem(exc)}",
+                f"could not decode the answer as {decode.name}: {_decode_problem(exc)}",
                 resource=resource,
                 status_code=200,
                 body=data,
             ) from exc
 
-    async def post(self, resource: str, body: Mapping[str, Any], *, write: bool) -> Any:
-        """Send one request with the retry policy; return the envelope's data."""
-        request = self.http_client.build_request(
-            "POST",
-            self._url(resource),
-            content=encode_json(body),
-            headers=self.headers,
-            timeout=self.timeout,
+    def build(
+        self, resource: str, body: Mapping[str, Any], options: Mapping[str, Any] | None
+    ) -> httpx.Request:
+        """The request for `body`, with this call's options applied."""
+        headers: Mapping[str, str] | httpx.Headers = self.headers
+        timeout = self.timeout
+        if options:
+            check_options(options)
+            extra_headers = check_headers(options.get("extra_headers"), "extra_headers")
+            if extra_headers:
+                headers = httpx.Headers(self.headers)
+                headers.update(extra_headers)
+            extra_body = options.get("extra_body")
+            if extra_body is not None:
+                if not isinstance(extra_body, Mapping):
+                    raise InvalidRequestError("extra_body must be a mapping of field names")
+                body = {**body, **extra_body}
+            if "timeout" in options:
+                timeout = as_timeout(options["timeout"])
+        return self.http_client.build_request(
+            "POST", self._url(resource), content=encode_json(body), headers=headers, timeout=timeout
         )
+
+    async def send(
+        self,
+        resource: str,
+        body: Mapping[str, Any],
+        *,
+        write: bool,
+        options: Mapping[str, Any] | None = None,
+    ) -> tuple[httpx.Response, Any]:
+        """Send one request with the retry policy; return the answer and its data."""
+        request = self.build(resource, body, options)
         policy = self.retry_policy
         attempt = 0
         while True:
@@ -117,7 +165,7 @@ class Pipeline:
                     time.perf_counter() - started,
                 )
             try:
-                return read_envelope(resource, response)
+                return response, read_envelope(resource, response)
             except APIError as error:
                 redact(error, self._secret)
                 status = response.status_code
@@ -132,6 +180,18 @@ class Pipeline:
                         resource=resource,
                     ) from error
                 raise
+
+    def replace(self, **changes: Any) -> Pipeline:
+        """A pipeline on the same HTTP client with some settings changed."""
+        settings: dict[str, Any] = {
+            "http_client": self.http_client,
+            "base_url": self.base_url,
+            "headers": self.headers,
+            "timeout": self.timeout,
+            "retry_policy": self.retry_policy,
+            "secret": self._secret,
+        }
+        return Pipeline(**(settings | changes))
 
     def _url(self, resource: str) -> httpx.URL:
         url = self._urls.get(resource)
@@ -197,10 +257,6 @@ def _may_have_been_processed(status: int, error: APIError) -> bool:
     """Whether a write that got this answer may nonetheless have been carried out."""
     unreadable_success = status < 300 and isinstance(error, UnexpectedResponseError)
     return status >= 500 or status == 408 or unreadable_success
-
-
-def _type_name(result_type: Any) -> str:
-    return getattr(result_type, "__name__", None) or str(result_type)
 
 
 def _decode_problem(exc: Exception) -> str:

@@ -5,16 +5,34 @@ from __future__ import annotations
 import os
 from collections.abc import Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 from callsavvy_async._errors import InvalidRequestError
 from callsavvy_async.bulk import BulkReport, BulkStream, ProgressCallback, run_bulk, stream_bulk
 from callsavvy_async.journal import job_identity
 from callsavvy_async.models import SendResult
 from callsavvy_async.recipients import Source, recipient_list
-from callsavvy_async.resources._base import Resource, compact, optional, required
+from callsavvy_async.resources._base import (
+    Decode,
+    RequestOptions,
+    Resource,
+    compact,
+    optional,
+    required,
+)
+from callsavvy_async.resources._raw import RawView, raw
 
-__all__ = ["CALL_TYPES", "WHATSAPP_MAX_RECIPIENTS", "CallType", "Robocalls", "Sms", "Whatsapp"]
+__all__ = [
+    "CALL_TYPES",
+    "WHATSAPP_MAX_RECIPIENTS",
+    "CallType",
+    "Robocalls",
+    "RobocallsRaw",
+    "Sms",
+    "SmsRaw",
+    "Whatsapp",
+    "WhatsappRaw",
+]
 
 WHATSAPP_MAX_RECIPIENTS = 30
 CallType = Literal["Pre-recorded-Audio", "Text-2-Speech"]
@@ -111,7 +129,11 @@ class Sms(_BulkSender):
     __slots__ = ()
 
     async def send(
-        self, recipients: Recipients, message: str, sender_id: str | None = None
+        self,
+        recipients: Recipients,
+        message: str,
+        sender_id: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SendResult:
         """Send one SMS to one or more numbers (sendSMS)."""
         body = compact(
@@ -119,7 +141,7 @@ class Sms(_BulkSender):
             recipient=joined_recipients(recipients),
             message=required("message", message),
         )
-        return await self._client._call("sendSMS", body, SendResult, write=True)
+        return await self._request("sendSMS", body, Decode(SendResult), write=True, options=options)
 
     async def send_bulk(
         self,
@@ -171,6 +193,7 @@ class Robocalls(_BulkSender):
         message: str,
         call_type: CallType,
         duration: int,
+        **options: Unpack[RequestOptions],
     ) -> SendResult:
         """Call numbers and play an MP3 URL or read text aloud for `duration` minutes
         (sendRobocall)."""
@@ -180,7 +203,9 @@ class Robocalls(_BulkSender):
             "message": required("message", message),
             "duration": check_duration(duration),
         }
-        return await self._client._call("sendRobocall", body, SendResult, write=True)
+        return await self._request(
+            "sendRobocall", body, Decode(SendResult), write=True, options=options
+        )
 
     async def send_bulk(
         self,
@@ -233,14 +258,18 @@ class Robocalls(_BulkSender):
 class Whatsapp(_BulkSender):
     __slots__ = ()
 
-    async def send(self, uid: str, recipients: Recipients, message: str) -> SendResult:
+    async def send(
+        self, uid: str, recipients: Recipients, message: str, **options: Unpack[RequestOptions]
+    ) -> SendResult:
         """Send one WhatsApp message to at most 30 numbers from channel `uid` (sendWhatsapp)."""
         body = {
             "uid": required("uid", uid),
             "recipient": joined_recipients(recipients, limit=WHATSAPP_MAX_RECIPIENTS),
             "message": required("message", message),
         }
-        return await self._client._call("sendWhatsapp", body, SendResult, write=True)
+        return await self._request(
+            "sendWhatsapp", body, Decode(SendResult), write=True, options=options
+        )
 
     async def send_bulk(
         self,
@@ -284,3 +313,15 @@ class Whatsapp(_BulkSender):
             "whatsapp", (uid, message), batch_size, bulk_options(**options)
         )
         return send_batch, arguments
+
+
+class SmsRaw(RawView[Sms]):
+    send = raw(Sms.send)
+
+
+class RobocallsRaw(RawView[Robocalls]):
+    send = raw(Robocalls.send)
+
+
+class WhatsappRaw(RawView[Whatsapp]):
+    send = raw(Whatsapp.send)
