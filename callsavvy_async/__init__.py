@@ -13,6 +13,8 @@ from callsavvy_async._errors import (
     ServerError,
     UnexpectedResponseError,
 )
+from callsavvy_async._logs import setup_logging
+from callsavvy_async._pipeline import RawResponse, RequestOptions
 from callsavvy_async._version import __version__
 from callsavvy_async.models import (
     AccountSummary,
@@ -52,6 +54,8 @@ __all__ = [
     "Meeting",
     "MessengerChat",
     "OutcomeUnknownError",
+    "RawResponse",
+    "RequestOptions",
     "RateLimitError",
     "SendResult",
     "ServerError",
@@ -61,3 +65,5 @@ __all__ = [
     "UnexpectedResponseError",
     "__version__",
 ]
+
+setup_logging()

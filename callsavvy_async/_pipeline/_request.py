@@ -203,7 +203,7 @@ class Pipeline:
         self, resource: str, attempt: int, cause: str, error: APIError | None = None
     ) -> None:
         delay = self.retry_policy.delay(attempt, getattr(error, "retry_after", None))
-        logger.debug("%s: retry %d after %s in %.2fs", resource, attempt + 1, cause, delay)
+        logger.info("%s: retry %d after %s in %.2fs", resource, attempt + 1, cause, delay)
         await _retry.sleep(delay)
 
 
