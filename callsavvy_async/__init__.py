@@ -15,6 +15,7 @@ from callsavvy_async._errors import (
 )
 from callsavvy_async._logs import setup_logging
 from callsavvy_async._pipeline import RawResponse, RequestOptions
+from callsavvy_async._sync import Callsavvy
 from callsavvy_async._version import __version__
 from callsavvy_async.models import (
     AccountSummary,
@@ -43,6 +44,7 @@ __all__ = [
     "AsyncCallsavvy",
     "AuthenticationError",
     "Call",
+    "Callsavvy",
     "CallsavvyError",
     "Category",
     "Chat",
