@@ -144,13 +144,13 @@ return reopened
 """
 
 # KEYS: rate pause; ARGV: interval_ms
-# Milliseconds to wait before the next request of the job; 0 means go now (a slot is
-# taken). While the job is paused no slot is taken.
+# While the job is paused: minus the milliseconds the pause has left (no slot is taken).
+# Otherwise a slot is taken: the milliseconds until it (0: go now).
 PACE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local paused = tonumber(redis.call('GET', KEYS[2]) or '0')
-if paused > now then return paused - now end
+if paused > now then return now - paused end
 local interval = tonumber(ARGV[1])
 if interval <= 0 then return 0 end
 local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or '0'))
