@@ -270,3 +270,16 @@ async def test_a_journal_whose_last_writes_fail_is_still_closed_and_released(
         await stack.aclose()
     assert temporary._db is None
     assert not temporary._lock.is_locked
+
+
+async def test_a_temporary_journal_holds_its_writes_until_someone_waits(
+    temporary: SQLiteJournal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writes = count_writes(temporary, monkeypatch)
+    batch = await temporary.claim(["+447900000001"])
+    await temporary.finish(Finished(batch, "sent"))
+    await anyio.wait_all_tasks_blocked()
+    assert writes == []
+    await temporary.admit(["+447900000002"])
+    assert writes == [2]
+    assert rows(temporary) == {batch: ("done", "sent", "+447900000001")}

@@ -97,7 +97,7 @@ class SQLiteJournal:
         """Create or resume the journal of job `identity` (refusing another job's) and run
         its writer task; on leaving, commit what is queued and close the file."""
         await anyio.to_thread.run_sync(self._open, identity, resend_unknown)
-        writer = self._writer = Writer(lambda writes: self._write(writes))
+        writer = self._writer = Writer(lambda writes: self._write(writes), lazy=self.temporary)
         try:
             async with anyio.create_task_group() as tasks:
                 tasks.start_soon(writer.run)

@@ -46,10 +46,13 @@ class _Entry(Generic[_W]):
 class Writer(Generic[_W]):
     """Runs `apply(writes)` (in a thread, one transaction) for whatever is queued, and a
     queued function after the writes before it. Writes nobody waits for that fail are kept
-    and tried again with the next group; the error goes to whoever waits in that group."""
+    and tried again with the next group; the error goes to whoever waits in that group.
+    A `lazy` writer holds writes nobody waits for until someone waits (or QUEUE_SIZE are
+    held), so a job that never resumes makes no thread hop for them alone."""
 
-    def __init__(self, apply: Callable[[list[_W]], None]) -> None:
+    def __init__(self, apply: Callable[[list[_W]], None], *, lazy: bool = False) -> None:
         self._apply = apply
+        self._lazy = lazy
         self._send: MemoryObjectSendStream[_Entry[_W]]
         self._receive: MemoryObjectReceiveStream[_Entry[_W]]
         self._send, self._receive = anyio.create_memory_object_stream[_Entry[_W]](QUEUE_SIZE)
@@ -66,9 +69,16 @@ class Writer(Generic[_W]):
         what it queued."""
         with anyio.CancelScope(shield=True):
             try:
+                held: list[_Entry[_W]] = []
                 async with self._receive:
                     async for entry in self._receive:
-                        await self._commit(self._group(entry))
+                        group, held = held + self._group(entry), []
+                        if self._lazy and len(group) < QUEUE_SIZE and not _awaited(group):
+                            held = group
+                        else:
+                            await self._commit(group)
+                if held:
+                    await self._commit(held)
             finally:
                 self._stopped.set()
 
@@ -155,6 +165,10 @@ class Writer(Generic[_W]):
             finally:
                 self._send.close()
                 await self._stopped.wait()
+
+
+def _awaited(group: list[_Entry[Any]]) -> bool:
+    return any(entry.waiter is not None for entry in group)
 
 
 def _nothing() -> None:
