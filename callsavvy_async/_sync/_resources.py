@@ -75,14 +75,17 @@ class SyncMessengers(SyncView[Messengers]):
 
 class SyncSms(SyncView[Sms]):
     send = blocking(Sms.send)
+    send_bulk = blocking(Sms.send_bulk)
 
 
 class SyncRobocalls(SyncView[Robocalls]):
     send = blocking(Robocalls.send)
+    send_bulk = blocking(Robocalls.send_bulk)
 
 
 class SyncWhatsapp(SyncView[Whatsapp]):
     send = blocking(Whatsapp.send)
+    send_bulk = blocking(Whatsapp.send_bulk)
 
 
 class SyncMeetings(SyncView[Meetings]):
