@@ -206,7 +206,7 @@ class Engine(Generic[_W]):
             self._progress()
 
     def _progress(self) -> None:
-        if self._on_progress is not None:
+        if self._on_progress is not None and self._aborted is None:
             self._on_progress(self.report)
 
 
