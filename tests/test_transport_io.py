@@ -74,7 +74,7 @@ async def serving(
             with suppress(anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream):
                 await handler(stream)
 
-    async with anyio.create_task_group() as tasks:
+    async with listener, anyio.create_task_group() as tasks:
         tasks.start_soon(listener.serve, handle)
         try:
             yield f"127.0.0.1:{port}"
@@ -215,7 +215,7 @@ async def test_unix_socket(tmp_path: Path) -> None:
 
     path = tmp_path / "api.sock"
     listener = await anyio.create_unix_listener(path)
-    async with anyio.create_task_group() as tasks:
+    async with listener, anyio.create_task_group() as tasks:
         tasks.start_soon(listener.serve, handler)
         transport = PoolTransport(uds=str(path))
         async with httpx.AsyncClient(transport=transport) as client:

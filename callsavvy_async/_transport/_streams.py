@@ -96,9 +96,8 @@ class WatchedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        stream = await self._backend.connect_tcp(
-            host, port, timeout, local_address=local_address, socket_options=socket_options
-        )
+        stream = await self._backend.connect_tcp(host, port, timeout, local_address=local_address)
+        await _apply(stream, socket_options)
         return WatchedStream(stream)
 
     async def connect_unix_socket(
@@ -107,13 +106,28 @@ class WatchedBackend(httpcore.AsyncNetworkBackend):
         timeout: float | None = None,  # noqa: ASYNC109
         socket_options: Iterable[SocketOption] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        stream = await self._backend.connect_unix_socket(
-            path, timeout, socket_options=socket_options
-        )
+        stream = await self._backend.connect_unix_socket(path, timeout)
+        await _apply(stream, socket_options)
         return WatchedStream(stream)
 
     async def sleep(self, seconds: float) -> None:
         await anyio.sleep(seconds)
+
+
+async def _apply(
+    stream: httpcore.AsyncNetworkStream, options: Iterable[SocketOption] | None
+) -> None:
+    """Set socket options on a new connection; one the system refuses closes it (httpcore's
+    backend would leave the socket open) and is a ConnectError."""
+    if not options:
+        return
+    sock = stream.get_extra_info("socket")
+    try:
+        for option in options:
+            sock.setsockopt(*option)
+    except OSError as exc:
+        await stream.aclose()
+        raise httpcore.ConnectError(f"socket option refused: {exc}") from exc
 
 
 class PooledBody(httpx.AsyncByteStream):
