@@ -53,9 +53,16 @@ class Producer:
     batches on; counts what is invalid, duplicate, skipped or unknown."""
 
     def __init__(
-        self, store: JobStore, report: BulkReport, *, batch_size: int, strict_numbers: bool
+        self,
+        store: JobStore,
+        report: BulkReport,
+        *,
+        batch_size: int,
+        strict_numbers: bool,
+        chunk: int = ADMIT_CHUNK,
     ) -> None:
         self._store = store
+        self._chunk = chunk
         self._report = report
         self._batch_size = batch_size
         self._normalise = strict_normaliser() if strict_numbers else normalise_number
@@ -70,7 +77,7 @@ class Producer:
                     valid.append(self._normalise(raw))
                 except InvalidNumberError as exc:
                     invalid.append((_storable(raw), exc.reason))
-                if len(valid) + len(invalid) >= ADMIT_CHUNK:
+                if len(valid) + len(invalid) >= self._chunk:
                     ready = await self._admit(valid, invalid, ready, outbox)
                     valid, invalid = [], []
             ready = await self._admit(valid, invalid, ready, outbox)

@@ -198,6 +198,17 @@ async def create(
     return int(await _script(client, _scripts.CREATE, script_keys, args))
 
 
+async def freeze(
+    client: aioredis.Redis, keys: JobKeys, run: int, batches: Sequence[Sequence[str]]
+) -> list[int]:
+    """New pending batches (for workers to claim), in one call; their ids."""
+    args: list[Any] = [run]
+    for numbers in batches:
+        args += [len(numbers), *numbers]
+    script_keys = [keys.meta, keys.batch, keys.state, keys.rcpt, keys.counts]
+    return [int(i) for i in await _script(client, _scripts.FREEZE, script_keys, args)]
+
+
 async def claim(client: aioredis.Redis, keys: JobKeys, batch: int, owner: str) -> list[str] | None:
     """Claim a frozen batch for `owner`: its numbers, or None if it is not pending."""
     script_keys = [keys.batch, keys.state, keys.inflight, keys.counts]

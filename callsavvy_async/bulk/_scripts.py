@@ -14,7 +14,7 @@ Keys of job J (hash-tagged, so a Redis Cluster keeps a job on one slot):
 
 from __future__ import annotations
 
-__all__ = ["ADMIT", "CLAIM", "CREATE", "FINISH", "ORPHAN", "PACE", "PAUSE", "REOPEN"]
+__all__ = ["ADMIT", "CLAIM", "CREATE", "FINISH", "FREEZE", "ORPHAN", "PACE", "PAUSE", "REOPEN"]
 
 # KEYS: rcpt state counts; ARGV: run resend_unknown number...
 # Returns one code per number: 0 new, 1 duplicate, 2 skipped, 3 unknown.
@@ -68,6 +68,23 @@ else
   redis.call('HINCRBY', KEYS[6], 'frozen', 1)
 end
 return id
+"""
+
+# KEYS: meta batch state rcpt counts; ARGV: run, then per batch its size and numbers
+# Several new pending batches (frozen for workers) in one call; returns their ids.
+FREEZE = """
+local run, i, ids = ARGV[1], 2, {}
+while i <= #ARGV do
+  local size = tonumber(ARGV[i])
+  local id = redis.call('HINCRBY', KEYS[1], 'next', 1)
+  for j = i + 1, i + size do redis.call('HSET', KEYS[4], ARGV[j], id .. ':' .. run) end
+  redis.call('HSET', KEYS[2], id, table.concat(ARGV, ',', i + 1, i + size))
+  redis.call('HSET', KEYS[3], id, 'pending')
+  ids[#ids + 1] = id
+  i = i + size + 1
+end
+redis.call('HINCRBY', KEYS[5], 'frozen', #ids)
+return ids
 """
 
 # KEYS: batch state inflight counts; ARGV: batch owner

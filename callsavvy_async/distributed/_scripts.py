@@ -55,10 +55,9 @@ return 1
 """
 )
 
-# KEYS: hb shards state inflight counts reason batch; ARGV: reason stale_ms
+# KEYS: hb shards state inflight counts reason batch; ARGV: reason
 # Workers whose heartbeat expired lose their claims (the batches become unknown: they may
-# have been sent) and their shards (queued again); a shard queued for longer than
-# stale_ms without being taken is queued again too. Returns the shards to enqueue.
+# have been sent) and their shards (queued again). Returns the shards to enqueue.
 SWEEP = (
     _NOW
     + """
@@ -85,14 +84,8 @@ local requeue = {}
 local shards = redis.call('HGETALL', KEYS[2])
 for i = 1, #shards, 2 do
   local shard, value = shards[i], shards[i + 1]
-  if value ~= 'done' then
-    local again = false
-    if string.sub(value, 1, 7) == 'queued:' then
-      again = now - tonumber(string.sub(value, 8)) > tonumber(ARGV[2])
-    else
-      again = not alive[value]
-    end
-    if again then
+  if value ~= 'done' and string.sub(value, 1, 7) ~= 'queued:' then
+    if not alive[value] then
       redis.call('HSET', KEYS[2], shard, 'queued:' .. now)
       requeue[#requeue + 1] = shard
     end
