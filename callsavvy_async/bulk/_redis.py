@@ -84,6 +84,7 @@ class RedisJournal:
         self._keys: JobKeys | None = None
         self._run = 0
         self._resend_unknown = False
+        self._sizes: dict[int, int] = {}
 
     @property
     def keys(self) -> JobKeys:
@@ -136,10 +137,13 @@ class RedisJournal:
 
     async def claim(self, numbers: Sequence[str]) -> int:
         """Record a batch in flight, held by this journal, and return its id."""
-        return await create(self._redis, self.keys, self._run, numbers, self._owner)
+        batch = await create(self._redis, self.keys, self._run, numbers, self._owner)
+        self._sizes[batch] = len(numbers)
+        return batch
 
     async def finish(self, finished: Finished) -> None:
-        await finish(self._redis, self.keys, self._owner, finished, size=None)
+        size = self._sizes.pop(finished.batch, None)
+        await finish(self._redis, self.keys, self._owner, finished, size=size)
 
     def problems(self) -> Iterator[Problem]:
         """Every failed, unknown or invalid recipient of the job, read from Redis."""
