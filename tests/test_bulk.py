@@ -11,7 +11,8 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from callsavvy_async import AuthenticationError, InvalidRequestError, _retry
+from callsavvy_async import AuthenticationError, InvalidRequestError
+from callsavvy_async._pipeline import _retry
 from callsavvy_async.bulk import BulkReport, JournalMismatchError
 from callsavvy_async.sandbox import Sandbox
 
@@ -257,7 +258,7 @@ async def test_unsent_attempts_are_retried_and_odd_statuses_are_queued() -> None
         return httpx.Response(200, json=data)
 
     transport = httpx.MockTransport(answer)
-    async with AsyncCallsavvy(public_key="pk", private_key="sk", transport=transport) as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret", transport=transport) as cs:
         report = await cs.whatsapp.send_bulk("uid", numbers(60), "hi", concurrency=1)
     assert report.batches == 2
     assert calls == 5
@@ -288,7 +289,7 @@ async def test_an_answer_with_a_cost_that_is_not_a_number_does_not_stop_the_job(
         return httpx.Response(200, json={"status": "success", "data": data})
 
     transport = httpx.MockTransport(api)
-    async with AsyncCallsavvy(public_key="pk", private_key="sk", transport=transport) as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret", transport=transport) as cs:
         report = await cs.sms.send_bulk(numbers(4), "hi", batch_size=1, concurrency=1)
     assert (report.sent, report.unknown) == (1, 3)
     assert str(report.cost) == "0.05"

@@ -16,7 +16,6 @@ import anyio
 import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from callsavvy_async import _retry
 from callsavvy_async._errors import (
     APIConnectionError,
     APIError,
@@ -26,7 +25,8 @@ from callsavvy_async._errors import (
     RateLimitError,
     UnexpectedResponseError,
 )
-from callsavvy_async._retry import RetryPolicy
+from callsavvy_async._pipeline import _retry
+from callsavvy_async._pipeline._retry import RetryPolicy
 from callsavvy_async.bulk._pacing import Pacer
 from callsavvy_async.bulk._report import BatchResult, BulkReport
 from callsavvy_async.bulk._store import Finished
@@ -206,7 +206,7 @@ class Engine(Generic[_W]):
             self._progress()
 
     def _progress(self) -> None:
-        if self._on_progress is not None:
+        if self._on_progress is not None and self._aborted is None:
             self._on_progress(self.report)
 
 

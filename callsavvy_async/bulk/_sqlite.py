@@ -8,8 +8,10 @@ waiting, and they are committed with the next admission or when the queue fills.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pathlib
 import shutil
 import sqlite3
 import tempfile
@@ -120,10 +122,7 @@ class SQLiteJournal:
         try:
             self._lock.acquire()
         except filelock.Timeout:
-            raise JournalInUseError(
-                f"journal {self.path} is in use by another run of this job; wait for it to "
-                "finish (running both would send their recipients twice)"
-            ) from None
+            raise JournalInUseError(self._held_message(identity)) from None
         except OSError as exc:
             raise InvalidRequestError(f"cannot open journal {self.path}: {exc.strerror}") from None
         try:
@@ -134,6 +133,25 @@ class SQLiteJournal:
         except BaseException:
             self._abandon()
             raise
+
+    def _held_message(self, identity: str) -> str:
+        """Why the journal cannot be opened while another run holds it, naming whether
+        that run is this job or another one (read from the file, without writing)."""
+        try:
+            uri = f"{pathlib.Path(self.path).resolve().as_uri()}?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+                row = db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
+        except sqlite3.Error:
+            row = None
+        if row is not None and row[0] != identity:
+            return (
+                f"journal {self.path} is in use by a running job with a different channel, "
+                "uid, message or job_id; give this job its own journal file"
+            )
+        return (
+            f"journal {self.path} is in use by another run of this job; wait for it to "
+            "finish (running both would send their recipients twice)"
+        )
 
     def _abandon(self) -> None:
         """Close what a failed open left open, and let go of the lock."""

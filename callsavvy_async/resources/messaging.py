@@ -21,7 +21,15 @@ from callsavvy_async.bulk import (
 from callsavvy_async.bulk._options import check_pool, job_options
 from callsavvy_async.models import SendResult
 from callsavvy_async.recipients import Source, recipient_list
-from callsavvy_async.resources._base import Resource, compact, optional, required
+from callsavvy_async.resources._base import (
+    Decode,
+    RequestOptions,
+    Resource,
+    compact,
+    optional,
+    required,
+)
+from callsavvy_async.resources._raw import RawView, raw
 
 if TYPE_CHECKING:
     from callsavvy_async._client import AsyncCallsavvy
@@ -32,8 +40,11 @@ __all__ = [
     "BulkChannel",
     "CallType",
     "Robocalls",
+    "RobocallsRaw",
     "Sms",
+    "SmsRaw",
     "Whatsapp",
+    "WhatsappRaw",
     "batch_sender",
 ]
 
@@ -136,7 +147,11 @@ class Sms(_BulkSender):
     __slots__ = ()
 
     async def send(
-        self, recipients: Recipients, message: str, sender_id: str | None = None
+        self,
+        recipients: Recipients,
+        message: str,
+        sender_id: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SendResult:
         """Send one SMS to one or more numbers (sendSMS)."""
         body = compact(
@@ -144,7 +159,7 @@ class Sms(_BulkSender):
             recipient=joined_recipients(recipients),
             message=required("message", message),
         )
-        return await self._client._call("sendSMS", body, SendResult, write=True)
+        return await self._request("sendSMS", body, Decode(SendResult), write=True, options=options)
 
     async def send_bulk(
         self,
@@ -189,6 +204,7 @@ class Robocalls(_BulkSender):
         message: str,
         call_type: CallType,
         duration: int,
+        **options: Unpack[RequestOptions],
     ) -> SendResult:
         """Call numbers and play an MP3 URL or read text aloud for `duration` minutes
         (sendRobocall)."""
@@ -198,7 +214,9 @@ class Robocalls(_BulkSender):
             "message": required("message", message),
             "duration": check_duration(duration),
         }
-        return await self._client._call("sendRobocall", body, SendResult, write=True)
+        return await self._request(
+            "sendRobocall", body, Decode(SendResult), write=True, options=options
+        )
 
     async def send_bulk(
         self,
@@ -241,14 +259,18 @@ class Robocalls(_BulkSender):
 class Whatsapp(_BulkSender):
     __slots__ = ()
 
-    async def send(self, uid: str, recipients: Recipients, message: str) -> SendResult:
+    async def send(
+        self, uid: str, recipients: Recipients, message: str, **options: Unpack[RequestOptions]
+    ) -> SendResult:
         """Send one WhatsApp message to at most 30 numbers from channel `uid` (sendWhatsapp)."""
         body = {
             "uid": required("uid", uid),
             "recipient": joined_recipients(recipients, limit=WHATSAPP_MAX_RECIPIENTS),
             "message": required("message", message),
         }
-        return await self._client._call("sendWhatsapp", body, SendResult, write=True)
+        return await self._request(
+            "sendWhatsapp", body, Decode(SendResult), write=True, options=options
+        )
 
     async def send_bulk(
         self,
@@ -289,3 +311,15 @@ class Whatsapp(_BulkSender):
             )
         fields = {"uid": uid, "message": message}
         return BulkChannel("whatsapp", "sendWhatsapp", fields, (uid, message))
+
+
+class SmsRaw(RawView[Sms]):
+    send = raw(Sms.send)
+
+
+class RobocallsRaw(RawView[Robocalls]):
+    send = raw(Robocalls.send)
+
+
+class WhatsappRaw(RawView[Whatsapp]):
+    send = raw(Whatsapp.send)
