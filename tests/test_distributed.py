@@ -212,15 +212,24 @@ async def test_a_job_resumes_by_its_id_and_sends_only_what_is_left(
 async def test_a_redis_that_can_lose_writes_is_refused_by_send_and_worker(tmp_path: Path) -> None:
     server = RedisServer(tmp_path, durable=False)
     server.start()
+    send = ("send", "sms", "-m", "hi", "--to", "+447900000001", "--broker", server.url)
+    commands = {
+        "send": (*send, "--job-id", "v"),
+        "worker": ("worker", "--broker", server.url),
+        "report": ("report", "nothing", "--broker", server.url),
+    }
+    results: dict[str, subprocess.CompletedProcess[str]] = {}
+
+    async def run(name: str) -> None:
+        results[name] = await anyio.to_thread.run_sync(lambda: cli(*commands[name]))
+
     try:
-        send = ("send", "sms", "-m", "hi", "--to", "+447900000001", "--broker", server.url)
-        refused = await anyio.to_thread.run_sync(lambda: cli(*send, "--job-id", "v"))
-        worker = await anyio.to_thread.run_sync(lambda: cli("worker", "--broker", server.url))
-        allowed = await anyio.to_thread.run_sync(
-            lambda: cli("report", "nothing", "--broker", server.url)
-        )
+        async with anyio.create_task_group() as tasks:
+            for name in commands:
+                tasks.start_soon(run, name)
     finally:
         server.stop()
+    refused, worker, allowed = results["send"], results["worker"], results["report"]
     for result in (refused, worker):
         assert result.returncode == 2
         assert "appendfsync" in result.stderr
