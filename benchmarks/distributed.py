@@ -36,7 +36,8 @@ from callsavvy_async.distributed import submit_job, wait_job
 from callsavvy_async.resources.messaging import Whatsapp
 from tests.redis_server import RedisServer
 
-UID, MESSAGE, KEYS = "benchmark-channel", "Your appointment is tomorrow.", ("pk", "sk")
+UID, MESSAGE = "benchmark-channel", "Your appointment is tomorrow."
+KEYS = ("pk-benchmark", "sk-benchmark")
 WORKERS, WORKER_CONCURRENCY, CONCURRENCY = 4, 16, 64
 
 
