@@ -157,7 +157,7 @@ class RedisJournal:
 _SHAS: dict[str, str] = {}
 
 
-async def _script(client: aioredis.Redis, source: str, keys: list[str], args: list[Any]) -> Any:
+async def run_script(client: aioredis.Redis, source: str, keys: list[str], args: list[Any]) -> Any:
     """Run a script by its digest, loading it first where the server lacks it."""
     sha = _SHAS.get(source)
     if sha is None:
@@ -183,7 +183,7 @@ async def admit(
     if not numbers:
         return Admission([])
     args = [run, int(resend_unknown), *numbers]
-    codes = await _script(client, _scripts.ADMIT, [keys.rcpt, keys.state, keys.counts], args)
+    codes = await run_script(client, _scripts.ADMIT, [keys.rcpt, keys.state, keys.counts], args)
     new = [number for number, code in zip(numbers, codes, strict=True) if code == 0]
     return Admission(new, codes.count(1), codes.count(2), codes.count(3))
 
@@ -199,7 +199,7 @@ async def create(
     state = "pending" if owner is None else "inflight"
     script_keys = [keys.meta, keys.batch, keys.state, keys.inflight, keys.rcpt, keys.counts]
     args = [run, state, owner or "", *numbers]
-    return int(await _script(client, _scripts.CREATE, script_keys, args))
+    return int(await run_script(client, _scripts.CREATE, script_keys, args))
 
 
 async def freeze(
@@ -210,13 +210,13 @@ async def freeze(
     for numbers in batches:
         args += [len(numbers), *numbers]
     script_keys = [keys.meta, keys.batch, keys.state, keys.rcpt, keys.counts]
-    return [int(i) for i in await _script(client, _scripts.FREEZE, script_keys, args)]
+    return [int(i) for i in await run_script(client, _scripts.FREEZE, script_keys, args)]
 
 
 async def claim(client: aioredis.Redis, keys: JobKeys, batch: int, owner: str) -> list[str] | None:
     """Claim a frozen batch for `owner`: its numbers, or None if it is not pending."""
     script_keys = [keys.batch, keys.state, keys.inflight, keys.counts]
-    numbers = await _script(client, _scripts.CLAIM, script_keys, [batch, owner])
+    numbers = await run_script(client, _scripts.CLAIM, script_keys, [batch, owner])
     return None if numbers is None else str(numbers).split(",")
 
 
@@ -230,13 +230,13 @@ async def finish(
     cost = int((finished.cost or 0) * COST_UNIT)
     args = [finished.batch, owner, finished.outcome, size, cost, finished.reason or ""]
     script_keys = [keys.state, keys.inflight, keys.counts, keys.reason]
-    return bool(await _script(client, _scripts.FINISH, script_keys, args))
+    return bool(await run_script(client, _scripts.FINISH, script_keys, args))
 
 
 async def orphan(client: aioredis.Redis, keys: JobKeys, reason: str, *owners: str) -> int:
     """Batches claimed by `owners` (all when none given) become unknown; how many."""
     script_keys = [keys.state, keys.inflight, keys.counts, keys.reason, keys.batch]
-    return int(await _script(client, _scripts.ORPHAN, script_keys, [reason, *owners]))
+    return int(await run_script(client, _scripts.ORPHAN, script_keys, [reason, *owners]))
 
 
 async def reopen(
@@ -244,7 +244,7 @@ async def reopen(
 ) -> list[int]:
     """Settled batches with these outcomes become `state`; their ids."""
     script_keys = [keys.state, keys.counts, keys.batch]
-    ids = await _script(client, _scripts.REOPEN, script_keys, [state, *outcomes])
+    ids = await run_script(client, _scripts.REOPEN, script_keys, [state, *outcomes])
     return [int(i) for i in ids]
 
 

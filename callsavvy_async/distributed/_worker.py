@@ -175,14 +175,19 @@ class Worker:
                         return
                     await outbox.send(batch)
 
+        claims = FrozenClaims(self.redis, keys, self.id)
         engine = Engine(
             send_batch,
-            FrozenClaims(self.redis, keys, self.id),
-            RedisPacer(self.redis, keys, interval),
+            claims,
+            RedisPacer(self.redis, keys, interval, claims),
             concurrency=1,
             report=BulkReport(),
         )
-        await engine.run(produce)
+        try:
+            await engine.run(produce)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await claims.flush()
         return not stopped
 
     async def _job(self, keys: JobKeys) -> tuple[SendBatch, int, int]:
