@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 import anyio
@@ -68,11 +68,11 @@ class Producer:
         self._normalise = strict_normaliser() if strict_numbers else normalise_number
 
     async def run(self, source: Source, outbox: MemoryObjectSendStream[list[str]]) -> None:
-        async with outbox:
+        async with outbox, aclosing(iter_recipients(source)) as recipients:
             valid: list[str] = []
             invalid: list[tuple[str, str]] = []
             ready: list[str] = []
-            async for raw in iter_recipients(source):
+            async for raw in recipients:
                 try:
                     valid.append(self._normalise(raw))
                 except InvalidNumberError as exc:
