@@ -18,7 +18,7 @@ import traceback
 
 from benchmarks._report import Row, print_table
 
-BENCHMARKS = ("client_overhead", "fanout", "webhook_throughput", "memory")
+BENCHMARKS = ("client_overhead", "fanout", "webhook_throughput", "memory", "distributed")
 
 
 def main() -> int:

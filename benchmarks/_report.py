@@ -44,7 +44,7 @@ def median(values: Iterable[float]) -> float:
 def print_table(rows: list[Row], title: str = "") -> None:
     columns = ["measure", "ours", "baseline", "ratio", "target", "passed"]
     cells = [[str(r[c]) if c != "passed" else _verdict(r[c]) for c in columns] for r in rows]
-    widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
+    widths = [max([len(c), *(len(line[i]) for line in cells)]) for i, c in enumerate(columns)]
     if title:
         print(title)
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))

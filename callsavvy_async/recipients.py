@@ -8,7 +8,14 @@ import csv
 import functools
 import os
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+)
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -116,7 +123,7 @@ def _split(text: str) -> list[str]:
     return [item for item in text.split(",") if item.strip()]
 
 
-async def iter_recipients(source: Source) -> AsyncIterator[str]:
+async def iter_recipients(source: Source) -> AsyncGenerator[str, None]:
     """Yield the raw recipients of `source` one by one, reading files and iterables lazily."""
     if isinstance(source, str):
         for item in _split(source):

@@ -148,7 +148,9 @@ async def test_the_rate_limit_holds_for_the_whole_job_across_three_workers(
     times = sorted(batch.at for batch in log.batches)
     assert report.batches == len(times) == 50
     busiest = max(sum(1 for t in times if start <= t < start + 1.0) for start in times)
-    assert busiest <= rate + 2
+    # Slots are 50 ms apart job-wide; a request held up on a busy machine may land in the
+    # next second's window, so allow some bunching, far from three workers' 60 a second.
+    assert busiest <= rate * 1.5
     assert times[-1] - times[0] >= (len(times) - 1) / rate * 0.8
 
 
@@ -161,7 +163,7 @@ async def test_a_429_pauses_the_job_on_every_worker(
         report = await finished(redis_server.url, "pause")
     assert report.sent == 1_200
     refused = log.refused[0]
-    during = [b.at for b in log.batches if refused + 0.3 < b.at < refused + 1.2]
+    during = [b.at for b in log.batches if refused + 0.5 < b.at < refused + 1.3]
     assert during == [], "a worker sent while the job was paused"
 
 
@@ -212,15 +214,24 @@ async def test_a_job_resumes_by_its_id_and_sends_only_what_is_left(
 async def test_a_redis_that_can_lose_writes_is_refused_by_send_and_worker(tmp_path: Path) -> None:
     server = RedisServer(tmp_path, durable=False)
     server.start()
+    send = ("send", "sms", "-m", "hi", "--to", "+447900000001", "--broker", server.url)
+    commands = {
+        "send": (*send, "--job-id", "v"),
+        "worker": ("worker", "--broker", server.url),
+        "report": ("report", "nothing", "--broker", server.url),
+    }
+    results: dict[str, subprocess.CompletedProcess[str]] = {}
+
+    async def run(name: str) -> None:
+        results[name] = await anyio.to_thread.run_sync(lambda: cli(*commands[name]))
+
     try:
-        send = ("send", "sms", "-m", "hi", "--to", "+447900000001", "--broker", server.url)
-        refused = await anyio.to_thread.run_sync(lambda: cli(*send, "--job-id", "v"))
-        worker = await anyio.to_thread.run_sync(lambda: cli("worker", "--broker", server.url))
-        allowed = await anyio.to_thread.run_sync(
-            lambda: cli("report", "nothing", "--broker", server.url)
-        )
+        async with anyio.create_task_group() as tasks:
+            for name in commands:
+                tasks.start_soon(run, name)
     finally:
         server.stop()
+    refused, worker, allowed = results["send"], results["worker"], results["report"]
     for result in (refused, worker):
         assert result.returncode == 2
         assert "appendfsync" in result.stderr

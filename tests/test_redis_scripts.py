@@ -117,3 +117,26 @@ async def test_the_pacer_spaces_requests_and_a_pause_holds_them(
     await client.eval(_scripts.PAUSE, 1, KEYS.pause, 5_000)
     paused = await client.eval(_scripts.PACE, 2, *keys, 100)
     assert -5_000 <= paused < -4_000
+
+
+async def test_a_workers_step_records_the_last_outcome_claims_the_next_and_reports_a_pause(
+    client: fakeredis.FakeAsyncRedis,
+) -> None:
+    from callsavvy_async.bulk import _scripts
+    from callsavvy_async.distributed import _scripts as steps
+
+    first = await _redis.create(client, KEYS, 1, numbers(2), None)
+    second = await _redis.create(client, KEYS, 1, numbers(3, 2), None)
+    names = [KEYS.batch, KEYS.state, KEYS.inflight, KEYS.counts, KEYS.reason, KEYS.pause]
+    got, paused = await _redis.run_script(client, steps.STEP, names, ["w", first])
+    assert (got, paused) == (",".join(numbers(2)), 0)
+    await client.eval(_scripts.PAUSE, 1, KEYS.pause, 5_000)
+    outcome = [first, "unknown", 2, 0, "no answer"]
+    got, paused = await _redis.run_script(client, steps.STEP, names, ["w", second, *outcome])
+    assert got == ",".join(numbers(3, 2))
+    assert 4_000 < paused <= 5_000
+    assert await client.hget(KEYS.state, str(first)) == "unknown"
+    assert await client.hget(KEYS.reason, str(first)) == "no answer"
+    again, _ = await _redis.run_script(client, steps.STEP, names, ["w", second, *outcome])
+    assert again == got  # a retry after a lost reply: the claim is still ours
+    assert (await client.hgetall(KEYS.counts))["unknown"] == "2"

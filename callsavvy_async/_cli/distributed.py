@@ -5,6 +5,8 @@ environment like every command."""
 from __future__ import annotations
 
 import json
+import logging
+import os
 import signal
 from typing import Annotated, Any
 
@@ -123,6 +125,17 @@ def distributed_send(name: str, arguments: dict[str, Any], options: dict[str, An
     raise typer.Exit(EXIT_INCOMPLETE if report.failed or report.unknown else EXIT_OK)
 
 
+def _log_to_stderr() -> None:
+    """A worker is a service: its takeovers and stops go to stderr (CALLSAVVY_LOG=debug
+    for more)."""
+    level = logging.DEBUG if os.environ.get("CALLSAVVY_LOG") == "debug" else logging.INFO
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("callsavvy_async.distributed", "callsavvy_async.bulk"):
+        logging.getLogger(name).addHandler(handler)
+        logging.getLogger(name).setLevel(level)
+
+
 @app.command()
 def worker(
     broker: Broker = None,
@@ -142,6 +155,7 @@ def worker(
     if not broker:
         fail("give --broker (or set CALLSAVVY_BROKER_URL)", code=2)
     distributed = _distributed()
+    _log_to_stderr()
     cs = make_client(public_key, private_key, base_url, max_connections=max(concurrency, 10))
     node = distributed.Worker(
         broker,

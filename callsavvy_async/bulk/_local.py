@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import weakref
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from typing import Any
 
 import anyio
@@ -53,24 +53,31 @@ class Producer:
     batches on; counts what is invalid, duplicate, skipped or unknown."""
 
     def __init__(
-        self, store: JobStore, report: BulkReport, *, batch_size: int, strict_numbers: bool
+        self,
+        store: JobStore,
+        report: BulkReport,
+        *,
+        batch_size: int,
+        strict_numbers: bool,
+        chunk: int = ADMIT_CHUNK,
     ) -> None:
         self._store = store
+        self._chunk = chunk
         self._report = report
         self._batch_size = batch_size
         self._normalise = strict_normaliser() if strict_numbers else normalise_number
 
     async def run(self, source: Source, outbox: MemoryObjectSendStream[list[str]]) -> None:
-        async with outbox:
+        async with outbox, aclosing(iter_recipients(source)) as recipients:
             valid: list[str] = []
             invalid: list[tuple[str, str]] = []
             ready: list[str] = []
-            async for raw in iter_recipients(source):
+            async for raw in recipients:
                 try:
                     valid.append(self._normalise(raw))
                 except InvalidNumberError as exc:
                     invalid.append((_storable(raw), exc.reason))
-                if len(valid) + len(invalid) >= ADMIT_CHUNK:
+                if len(valid) + len(invalid) >= self._chunk:
                     ready = await self._admit(valid, invalid, ready, outbox)
                     valid, invalid = [], []
             ready = await self._admit(valid, invalid, ready, outbox)

@@ -84,6 +84,7 @@ class RedisJournal:
         self._keys: JobKeys | None = None
         self._run = 0
         self._resend_unknown = False
+        self._sizes: dict[int, int] = {}
 
     @property
     def keys(self) -> JobKeys:
@@ -136,10 +137,13 @@ class RedisJournal:
 
     async def claim(self, numbers: Sequence[str]) -> int:
         """Record a batch in flight, held by this journal, and return its id."""
-        return await create(self._redis, self.keys, self._run, numbers, self._owner)
+        batch = await create(self._redis, self.keys, self._run, numbers, self._owner)
+        self._sizes[batch] = len(numbers)
+        return batch
 
     async def finish(self, finished: Finished) -> None:
-        await finish(self._redis, self.keys, self._owner, finished, size=None)
+        size = self._sizes.pop(finished.batch, None)
+        await finish(self._redis, self.keys, self._owner, finished, size=size)
 
     def problems(self) -> Iterator[Problem]:
         """Every failed, unknown or invalid recipient of the job, read from Redis."""
@@ -153,7 +157,7 @@ class RedisJournal:
 _SHAS: dict[str, str] = {}
 
 
-async def _script(client: aioredis.Redis, source: str, keys: list[str], args: list[Any]) -> Any:
+async def run_script(client: aioredis.Redis, source: str, keys: list[str], args: list[Any]) -> Any:
     """Run a script by its digest, loading it first where the server lacks it."""
     sha = _SHAS.get(source)
     if sha is None:
@@ -179,7 +183,7 @@ async def admit(
     if not numbers:
         return Admission([])
     args = [run, int(resend_unknown), *numbers]
-    codes = await _script(client, _scripts.ADMIT, [keys.rcpt, keys.state, keys.counts], args)
+    codes = await run_script(client, _scripts.ADMIT, [keys.rcpt, keys.state, keys.counts], args)
     new = [number for number, code in zip(numbers, codes, strict=True) if code == 0]
     return Admission(new, codes.count(1), codes.count(2), codes.count(3))
 
@@ -195,13 +199,24 @@ async def create(
     state = "pending" if owner is None else "inflight"
     script_keys = [keys.meta, keys.batch, keys.state, keys.inflight, keys.rcpt, keys.counts]
     args = [run, state, owner or "", *numbers]
-    return int(await _script(client, _scripts.CREATE, script_keys, args))
+    return int(await run_script(client, _scripts.CREATE, script_keys, args))
+
+
+async def freeze(
+    client: aioredis.Redis, keys: JobKeys, run: int, batches: Sequence[Sequence[str]]
+) -> list[int]:
+    """New pending batches (for workers to claim), in one call; their ids."""
+    args: list[Any] = [run]
+    for numbers in batches:
+        args += [len(numbers), *numbers]
+    script_keys = [keys.meta, keys.batch, keys.state, keys.rcpt, keys.counts]
+    return [int(i) for i in await run_script(client, _scripts.FREEZE, script_keys, args)]
 
 
 async def claim(client: aioredis.Redis, keys: JobKeys, batch: int, owner: str) -> list[str] | None:
     """Claim a frozen batch for `owner`: its numbers, or None if it is not pending."""
     script_keys = [keys.batch, keys.state, keys.inflight, keys.counts]
-    numbers = await _script(client, _scripts.CLAIM, script_keys, [batch, owner])
+    numbers = await run_script(client, _scripts.CLAIM, script_keys, [batch, owner])
     return None if numbers is None else str(numbers).split(",")
 
 
@@ -215,13 +230,13 @@ async def finish(
     cost = int((finished.cost or 0) * COST_UNIT)
     args = [finished.batch, owner, finished.outcome, size, cost, finished.reason or ""]
     script_keys = [keys.state, keys.inflight, keys.counts, keys.reason]
-    return bool(await _script(client, _scripts.FINISH, script_keys, args))
+    return bool(await run_script(client, _scripts.FINISH, script_keys, args))
 
 
 async def orphan(client: aioredis.Redis, keys: JobKeys, reason: str, *owners: str) -> int:
     """Batches claimed by `owners` (all when none given) become unknown; how many."""
     script_keys = [keys.state, keys.inflight, keys.counts, keys.reason, keys.batch]
-    return int(await _script(client, _scripts.ORPHAN, script_keys, [reason, *owners]))
+    return int(await run_script(client, _scripts.ORPHAN, script_keys, [reason, *owners]))
 
 
 async def reopen(
@@ -229,7 +244,7 @@ async def reopen(
 ) -> list[int]:
     """Settled batches with these outcomes become `state`; their ids."""
     script_keys = [keys.state, keys.counts, keys.batch]
-    ids = await _script(client, _scripts.REOPEN, script_keys, [state, *outcomes])
+    ids = await run_script(client, _scripts.REOPEN, script_keys, [state, *outcomes])
     return [int(i) for i in ids]
 
 

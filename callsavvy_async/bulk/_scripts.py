@@ -14,7 +14,19 @@ Keys of job J (hash-tagged, so a Redis Cluster keeps a job on one slot):
 
 from __future__ import annotations
 
-__all__ = ["ADMIT", "CLAIM", "CREATE", "FINISH", "ORPHAN", "PACE", "PAUSE", "REOPEN"]
+__all__ = [
+    "ADMIT",
+    "CLAIM",
+    "CLAIM_FUNCTION",
+    "CREATE",
+    "FINISH",
+    "FINISH_FUNCTION",
+    "FREEZE",
+    "ORPHAN",
+    "PACE",
+    "PAUSE",
+    "REOPEN",
+]
 
 # KEYS: rcpt state counts; ARGV: run resend_unknown number...
 # Returns one code per number: 0 new, 1 duplicate, 2 skipped, 3 unknown.
@@ -70,30 +82,63 @@ end
 return id
 """
 
-# KEYS: batch state inflight counts; ARGV: batch owner
-# Claim a pending batch: returns its numbers, or false when it is not pending.
-CLAIM = """
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= 'pending' then return false end
-redis.call('HSET', KEYS[2], ARGV[1], 'inflight')
-redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
-redis.call('HINCRBY', KEYS[4], 'batches', 1)
-return redis.call('HGET', KEYS[1], ARGV[1])
+# KEYS: meta batch state rcpt counts; ARGV: run, then per batch its size and numbers
+# Several new pending batches (frozen for workers) in one call; returns their ids.
+FREEZE = """
+local run, i, ids = ARGV[1], 2, {}
+while i <= #ARGV do
+  local size = tonumber(ARGV[i])
+  local id = redis.call('HINCRBY', KEYS[1], 'next', 1)
+  for j = i + 1, i + size do redis.call('HSET', KEYS[4], ARGV[j], id .. ':' .. run) end
+  redis.call('HSET', KEYS[2], id, table.concat(ARGV, ',', i + 1, i + size))
+  redis.call('HSET', KEYS[3], id, 'pending')
+  ids[#ids + 1] = id
+  i = i + size + 1
+end
+redis.call('HINCRBY', KEYS[5], 'frozen', #ids)
+return ids
 """
 
-# KEYS: state inflight counts reason; ARGV: batch owner outcome size cost_micros reason
-# Record an outcome only if `owner` still holds the claim (compare and set); 1 if so.
-FINISH = """
-if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
-redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
-redis.call('HINCRBY', KEYS[3], ARGV[3], tonumber(ARGV[4]))
-redis.call('HINCRBY', KEYS[3], 'settled', 1)
-if tonumber(ARGV[5]) ~= 0 then redis.call('HINCRBY', KEYS[3], 'cost', tonumber(ARGV[5])) end
-if ARGV[3] == 'failed' or ARGV[3] == 'unknown' then
-  redis.call('HSET', KEYS[4], ARGV[1], ARGV[6])
+# claim(batch, state, inflight, counts keys; id, owner): a pending batch becomes owner's,
+# returning its numbers (also when owner already holds it: a retry after a lost reply);
+# false when it is neither.
+CLAIM_FUNCTION = """
+local function claim(kbatch, kstate, kinflight, kcounts, id, owner)
+  local state = redis.call('HGET', kstate, id)
+  if state == 'inflight' and redis.call('HGET', kinflight, id) == owner then
+    return redis.call('HGET', kbatch, id)
+  end
+  if state ~= 'pending' then return false end
+  redis.call('HSET', kstate, id, 'inflight')
+  redis.call('HSET', kinflight, id, owner)
+  redis.call('HINCRBY', kcounts, 'batches', 1)
+  return redis.call('HGET', kbatch, id)
 end
-return 1
 """
+
+# finish(state, inflight, counts, reason keys; id, owner, outcome, size, cost_micros, why):
+# records an outcome only if owner still holds the claim (compare and set); 1 if so.
+FINISH_FUNCTION = """
+local function finish(kstate, kinflight, kcounts, kreason, id, owner, outcome, size, cost, why)
+  if redis.call('HGET', kinflight, id) ~= owner then return 0 end
+  redis.call('HDEL', kinflight, id)
+  redis.call('HSET', kstate, id, outcome)
+  redis.call('HINCRBY', kcounts, outcome, tonumber(size))
+  redis.call('HINCRBY', kcounts, 'settled', 1)
+  if tonumber(cost) ~= 0 then redis.call('HINCRBY', kcounts, 'cost', tonumber(cost)) end
+  if outcome == 'failed' or outcome == 'unknown' then redis.call('HSET', kreason, id, why) end
+  return 1
+end
+"""
+
+# KEYS: batch state inflight counts; ARGV: batch owner
+CLAIM = CLAIM_FUNCTION + "return claim(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1], ARGV[2])"
+
+# KEYS: state inflight counts reason; ARGV: batch owner outcome size cost_micros reason
+FINISH = FINISH_FUNCTION + (
+    "return finish(KEYS[1], KEYS[2], KEYS[3], KEYS[4], "
+    "ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6])"
+)
 
 # KEYS: state inflight counts reason batch; ARGV: reason owner...
 # Every batch claimed by one of the owners becomes unknown (it may have been sent);

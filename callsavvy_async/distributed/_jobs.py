@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,7 @@ import anyio
 import attrs
 import redis.asyncio as aioredis
 from anyio.streams.memory import MemoryObjectReceiveStream
+from taskiq_redis import RedisStreamBroker
 
 from callsavvy_async._errors import InvalidRequestError
 from callsavvy_async.bulk import _redis
@@ -32,6 +34,8 @@ from callsavvy_async.resources.messaging import BulkChannel
 __all__ = ["JobReport", "UnknownJobError", "job_report", "submit_job", "wait_job"]
 
 SHARD_BATCHES = 8
+FREEZE_CHUNK = 4096
+FREEZE_BATCHES = 64
 JOBS = "callsavvy:jobs"
 COUNTS = ("sent", "queued", "failed", "unknown", "invalid", "duplicate", "skipped")
 
@@ -83,13 +87,69 @@ async def connect(url: str, *, allow_volatile: bool) -> aioredis.Redis:
 
 
 class _Freezer:
-    """The JobStore side the producer needs (admission) on the job's keys."""
+    """Admits recipients on the job's keys and stores their batches, a few at a time
+    (concurrent calls share Redis's fsync); each shard is queued as soon as its batches
+    are all frozen, so workers start while the rest is read."""
 
-    def __init__(self, client: aioredis.Redis, keys: JobKeys, run: int) -> None:
-        self._client, self._keys, self._run = client, keys, run
+    def __init__(
+        self, client: aioredis.Redis, keys: JobKeys, run: int, broker: RedisStreamBroker
+    ) -> None:
+        self._client, self._keys, self._run, self._broker = client, keys, run, broker
+        self._frozen: Counter[int] = Counter()
+        self.queued: set[int] = set()
+        self._first_new = 1
 
     async def admit(self, numbers: Any, invalid: Any = ()) -> Admission:
         return await _redis.admit(self._client, self._keys, self._run, numbers, invalid, False)
+
+    async def freeze(self, recipients: Source, batch_size: int, strict_numbers: bool) -> None:
+        self._first_new = int(await self._client.hget(self._keys.meta, "next") or 0) + 1
+        producer = Producer(
+            self,  # type: ignore[arg-type]
+            BulkReport(),
+            batch_size=batch_size,
+            strict_numbers=strict_numbers,
+            chunk=FREEZE_CHUNK,
+        )
+        outbox, inbox = anyio.create_memory_object_stream[list[str]](4 * FREEZE_BATCHES)
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(self._store, inbox)
+            await producer.run(recipients, outbox)
+
+    async def _store(self, batches: MemoryObjectReceiveStream[list[str]]) -> None:
+        """Freeze what the producer has cut so far in one call, then queue full shards."""
+        async with batches:
+            async for first in batches:
+                group = [first]
+                while len(group) < FREEZE_BATCHES:
+                    try:
+                        group.append(batches.receive_nowait())
+                    except (anyio.WouldBlock, anyio.EndOfStream):
+                        break
+                ids = await _redis.freeze(self._client, self._keys, self._run, group)
+                await _queue(self._client, self._keys, self._broker, self._full(ids))
+
+    def _full(self, ids: list[int]) -> list[int]:
+        """Shards whose new batches are now all frozen."""
+        full = []
+        for batch in ids:
+            shard = (batch - 1) // SHARD_BATCHES
+            self._frozen[shard] += 1
+            earlier = max(0, self._first_new - (shard * SHARD_BATCHES + 1))
+            if self._frozen[shard] == SHARD_BATCHES - earlier:
+                full.append(shard)
+        self.queued.update(full)
+        return full
+
+
+async def _queue(
+    client: aioredis.Redis, keys: JobKeys, broker: RedisStreamBroker, shards: list[int]
+) -> None:
+    """Mark shards queued (for the sweep) and put them on the taskiq queue."""
+    if shards:
+        now = await _now(client)
+        await client.hset(keys.shards, mapping={str(s): f"queued:{now}" for s in shards})
+        await enqueue(broker, keys.job, shards)
 
 
 async def submit_job(
@@ -112,23 +172,23 @@ async def submit_job(
     if not job_id:
         raise InvalidRequestError("a distributed job needs a job id")
     client = await connect(url, allow_volatile=allow_volatile)
+    broker = make_broker(url)
+    await broker.startup()
     try:
         keys = JobKeys(job_id)
         run = await _open(client, keys, channel, batch_size, rate_per_second)
         reopened = await _redis.reopen(
             client, keys, "pending", ("failed", "unknown") if resend_unknown else ("failed",)
         )
-        await _freeze(client, keys, run, recipients, batch_size, strict_numbers)
-        shards = await _shards_to_run(client, keys, reopened)
         await client.sadd(JOBS, job_id)
-        broker = make_broker(url)
-        await broker.startup()
-        try:
-            await enqueue(broker, job_id, shards)
-        finally:
-            await broker.shutdown()
+        freezer = _Freezer(client, keys, run, broker)
+        await freezer.freeze(recipients, batch_size, strict_numbers)
+        shards = await _shards_to_run(client, keys, reopened, freezer.queued)
+        await _queue(client, keys, broker, shards)
+        await client.hset(keys.meta, "state", "running")
         return await read_report(client, job_id)
     finally:
+        await broker.shutdown()
         await client.aclose()
 
 
@@ -156,7 +216,7 @@ async def _open(
             "batch_size": batch_size,
             "shard_batches": SHARD_BATCHES,
             "interval_ms": interval,
-            "state": "running",
+            "state": "freezing",
         },
     )
     await client.hset(keys.counts, mapping={"invalid": 0, "duplicate": 0, "skipped": 0})
@@ -164,43 +224,18 @@ async def _open(
     return int(await client.hincrby(keys.meta, "run", 1))
 
 
-async def _freeze(
-    client: aioredis.Redis,
-    keys: JobKeys,
-    run: int,
-    recipients: Source,
-    batch_size: int,
-    strict_numbers: bool,
-) -> None:
-    producer = Producer(
-        _Freezer(client, keys, run),  # type: ignore[arg-type]
-        BulkReport(),
-        batch_size=batch_size,
-        strict_numbers=strict_numbers,
-    )
-    outbox, inbox = anyio.create_memory_object_stream[list[str]](16)
-
-    async def store(batches: MemoryObjectReceiveStream[list[str]]) -> None:
-        async with batches:
-            async for numbers in batches:
-                await _redis.create(client, keys, run, numbers, None)
-
-    async with anyio.create_task_group() as tasks:
-        tasks.start_soon(store, inbox)
-        await producer.run(recipients, outbox)
-
-
-async def _shards_to_run(client: aioredis.Redis, keys: JobKeys, reopened: list[int]) -> list[int]:
-    """Every shard not done, and those holding a reopened batch; marked queued."""
+async def _shards_to_run(
+    client: aioredis.Redis, keys: JobKeys, reopened: list[int], queued: set[int]
+) -> list[int]:
+    """Shards not done nor queued yet, and those holding a reopened batch."""
     last = int(await client.hget(keys.meta, "next") or 0)
-    count = math.ceil(last / SHARD_BATCHES)
     again = {(batch - 1) // SHARD_BATCHES for batch in reopened}
     states = await client.hgetall(keys.shards)
-    now = await _now(client)
-    shards = [s for s in range(count) if states.get(str(s)) != "done" or s in again]
-    if shards:
-        await client.hset(keys.shards, mapping={str(s): f"queued:{now}" for s in shards})
-    return shards
+    return [
+        shard
+        for shard in range(math.ceil(last / SHARD_BATCHES))
+        if (states.get(str(shard)) != "done" and shard not in queued) or shard in again
+    ]
 
 
 async def _now(client: aioredis.Redis) -> int:
@@ -215,7 +250,7 @@ async def read_report(client: aioredis.Redis, job_id: str) -> JobReport:
         raise UnknownJobError(f"no job {job_id!r} in this Redis")
     counts = {k: int(v) for k, v in (await client.hgetall(keys.counts)).items()}
     frozen, settled = counts.get("frozen", 0), counts.get("settled", 0)
-    state = "done" if settled >= frozen else "running"
+    state = "done" if settled >= frozen and meta.get("state") != "freezing" else "running"
     reasons = (
         await client.hvals(keys.reason) if counts.get("failed") or counts.get("unknown") else []
     )

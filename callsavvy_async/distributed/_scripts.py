@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
-__all__ = ["BEAT", "SHARD_DONE", "SHARD_RELEASE", "SHARD_TAKE", "SWEEP"]
+from callsavvy_async.bulk._scripts import CLAIM_FUNCTION, FINISH_FUNCTION
+
+__all__ = ["BEAT", "SHARD_DONE", "SHARD_RELEASE", "SHARD_TAKE", "STEP", "SWEEP"]
 
 _NOW = """
 local t = redis.call('TIME')
@@ -55,10 +57,9 @@ return 1
 """
 )
 
-# KEYS: hb shards state inflight counts reason batch; ARGV: reason stale_ms
+# KEYS: hb shards state inflight counts reason batch; ARGV: reason
 # Workers whose heartbeat expired lose their claims (the batches become unknown: they may
-# have been sent) and their shards (queued again); a shard queued for longer than
-# stale_ms without being taken is queued again too. Returns the shards to enqueue.
+# have been sent) and their shards (queued again). Returns the shards to enqueue.
 SWEEP = (
     _NOW
     + """
@@ -85,19 +86,33 @@ local requeue = {}
 local shards = redis.call('HGETALL', KEYS[2])
 for i = 1, #shards, 2 do
   local shard, value = shards[i], shards[i + 1]
-  if value ~= 'done' then
-    local again = false
-    if string.sub(value, 1, 7) == 'queued:' then
-      again = now - tonumber(string.sub(value, 8)) > tonumber(ARGV[2])
-    else
-      again = not alive[value]
-    end
-    if again then
+  if value ~= 'done' and string.sub(value, 1, 7) ~= 'queued:' then
+    if not alive[value] then
       redis.call('HSET', KEYS[2], shard, 'queued:' .. now)
       requeue[#requeue + 1] = shard
     end
   end
 end
 return requeue
+"""
+)
+
+# KEYS: batch state inflight counts reason pause
+# ARGV: owner, the batch to claim (0: none), then the previous batch's outcome, if any:
+#   batch outcome size cost_micros reason
+# A worker's step from one batch to the next in one call: record the previous outcome
+# (compare and set), claim the next, and say how many ms the job stays paused (a 429).
+STEP = (
+    CLAIM_FUNCTION
+    + FINISH_FUNCTION
+    + _NOW
+    + """
+if #ARGV > 2 then
+  finish(KEYS[2], KEYS[3], KEYS[4], KEYS[5], ARGV[3], ARGV[1], ARGV[4], ARGV[5], ARGV[6], ARGV[7])
+end
+local numbers = false
+if ARGV[2] ~= '0' then numbers = claim(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[2], ARGV[1]) end
+local paused = tonumber(redis.call('GET', KEYS[6]) or '0') - now
+return {numbers, math.max(paused, 0)}
 """
 )

@@ -15,8 +15,9 @@ import redis.exceptions
 
 from callsavvy_async.bulk import _redis, _scripts
 from callsavvy_async.bulk._engine import Claimed
-from callsavvy_async.bulk._redis import JobKeys
+from callsavvy_async.bulk._redis import COST_UNIT, JobKeys
 from callsavvy_async.bulk._store import Finished
+from callsavvy_async.distributed import _scripts as _distributed_scripts
 
 __all__ = ["FrozenClaims", "RedisPacer", "persist"]
 
@@ -45,48 +46,64 @@ async def persist(step: Callable[[], Awaitable[_T]], *, patience: float = REDIS_
 
 
 class FrozenClaims:
-    """Claims on frozen batches of one job for one worker."""
+    """Claims on frozen batches of one job for one engine task (concurrency 1): a batch's
+    outcome is recorded with the next claim, in one script call (`flush` records the
+    last), and the call also tells whether the job is paused."""
 
     def __init__(self, client: aioredis.Redis, keys: JobKeys, owner: str) -> None:
         self._client, self._keys, self._owner = client, keys, owner
         self._sizes: dict[int, int] = {}
+        self._outcome: list[object] = []
+        self.paused_ms = 0
 
     async def claim(self, work: int) -> Claimed | None:
-        numbers = await persist(lambda: self._claim(work))
+        numbers = await self._step(work)
         if numbers is None:
             return None
         self._sizes[work] = len(numbers)
         return Claimed(work, numbers)
 
-    async def _claim(self, batch: int) -> list[str] | None:
-        numbers = await _redis.claim(self._client, self._keys, batch, self._owner)
-        if (
-            numbers is None
-            and await self._client.hget(self._keys.inflight, str(batch)) == self._owner
-        ):
-            numbers = str(await self._client.hget(self._keys.batch, str(batch))).split(",")
-        return numbers
-
     async def finish(self, finished: Finished) -> None:
-        size = self._sizes.pop(finished.batch, None)
-        try:
-            recorded = await persist(
-                lambda: _redis.finish(self._client, self._keys, self._owner, finished, size)
-            )
-        except _AWAY:
-            logger.exception("batch %d: outcome not recorded; it becomes unknown", finished.batch)
-            return
-        if not recorded:
-            logger.warning("batch %d: claim lost (heartbeat expired); unknown", finished.batch)
+        size = self._sizes.pop(finished.batch, 0)
+        cost = int((finished.cost or 0) * COST_UNIT)
+        reason = finished.reason or ""
+        self._outcome = [finished.batch, finished.outcome, size, cost, reason]
+
+    async def flush(self) -> None:
+        """Record the last outcome; one that cannot be recorded leaves its batch claimed,
+        to become unknown when this worker's heartbeat expires."""
+        if self._outcome:
+            try:
+                await self._step(0)
+            except _AWAY:
+                logger.exception("batch %s: outcome not recorded; unknown", self._outcome[0])
+
+    async def _step(self, batch: int) -> list[str] | None:
+        keys = self._keys
+        names = [keys.batch, keys.state, keys.inflight, keys.counts, keys.reason, keys.pause]
+        args = [self._owner, batch, *self._outcome]
+        numbers, paused = await persist(
+            lambda: _redis.run_script(self._client, _distributed_scripts.STEP, names, args)
+        )
+        self._outcome = []
+        self.paused_ms = int(paused)
+        return None if numbers is None else str(numbers).split(",")
 
 
 class RedisPacer:
     """The job-wide rate limit and 429 pause, shared by every worker through Redis."""
 
-    def __init__(self, client: aioredis.Redis, keys: JobKeys, interval_ms: int) -> None:
+    def __init__(
+        self, client: aioredis.Redis, keys: JobKeys, interval_ms: int, claims: FrozenClaims
+    ) -> None:
         self._client, self._keys, self._interval = client, keys, interval_ms
+        self._claims = claims
 
     async def wait_for_turn(self) -> None:
+        """Without a rate limit, the claim that came before said whether the job is
+        paused, so no call is needed unless it is."""
+        if not self._interval and not self._claims.paused_ms:
+            return
         keys = [self._keys.rate, self._keys.pause]
         while True:
             wait = int(

@@ -139,8 +139,12 @@ class Worker:
         if taken != "ok":
             return
         self._held[job] += 1
+        logger.debug("job %s: shard %d taken", job, shard)
         try:
             complete = await self._run_batches(keys, shard)
+        except Exception:
+            logger.exception("job %s shard %d stopped; handing it back", job, shard)
+            complete = False
         finally:
             self._held[job] -= 1
         if complete:
@@ -171,14 +175,19 @@ class Worker:
                         return
                     await outbox.send(batch)
 
+        claims = FrozenClaims(self.redis, keys, self.id)
         engine = Engine(
             send_batch,
-            FrozenClaims(self.redis, keys, self.id),
-            RedisPacer(self.redis, keys, interval),
+            claims,
+            RedisPacer(self.redis, keys, interval, claims),
             concurrency=1,
             report=BulkReport(),
         )
-        await engine.run(produce)
+        try:
+            await engine.run(produce)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await claims.flush()
         return not stopped
 
     async def _job(self, keys: JobKeys) -> tuple[SendBatch, int, int]:
@@ -196,7 +205,8 @@ class Worker:
 
     async def _maybe_done(self, keys: JobKeys) -> None:
         counts = await self.redis.hgetall(keys.counts)
-        if int(counts.get("settled", 0)) >= int(counts.get("frozen", 0)):
+        freezing = await self.redis.hget(keys.meta, "state") == "freezing"
+        if not freezing and int(counts.get("settled", 0)) >= int(counts.get("frozen", 0)):
             await self.redis.srem(JOBS, keys.job)
 
     async def _beat(self) -> None:
