@@ -13,6 +13,9 @@ from callsavvy_async._errors import (
     ServerError,
     UnexpectedResponseError,
 )
+from callsavvy_async._logs import setup_logging
+from callsavvy_async._pipeline import RawResponse, RequestOptions
+from callsavvy_async._sync import Callsavvy
 from callsavvy_async._version import __version__
 from callsavvy_async.models import (
     AccountSummary,
@@ -41,6 +44,7 @@ __all__ = [
     "AsyncCallsavvy",
     "AuthenticationError",
     "Call",
+    "Callsavvy",
     "CallsavvyError",
     "Category",
     "Chat",
@@ -52,6 +56,8 @@ __all__ = [
     "Meeting",
     "MessengerChat",
     "OutcomeUnknownError",
+    "RawResponse",
+    "RequestOptions",
     "RateLimitError",
     "SendResult",
     "ServerError",
@@ -61,3 +67,5 @@ __all__ = [
     "UnexpectedResponseError",
     "__version__",
 ]
+
+setup_logging()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -27,7 +29,8 @@ class InvalidRequestError(CallsavvyError, ValueError):
 
 
 class APIError(CallsavvyError):
-    """The server answered, and the answer was not a success."""
+    """The server answered, and the answer was not a success. `response` is the
+    httpx.Response (None when the error was not made from one) and `headers` its headers."""
 
     def __init__(
         self,
@@ -36,12 +39,19 @@ class APIError(CallsavvyError):
         resource: str,
         status_code: int | None = None,
         body: Any = None,
+        response: httpx.Response | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.resource = resource
         self.status_code = status_code
         self.body = body
+        self.response = response
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The answer's headers (empty when there is no response)."""
+        return self.response.headers if self.response is not None else httpx.Headers()
 
     def __str__(self) -> str:
         status = f" (HTTP {self.status_code})" if self.status_code is not None else ""
@@ -68,9 +78,12 @@ class RateLimitError(APIError):
         resource: str,
         status_code: int | None = 429,
         body: Any = None,
+        response: httpx.Response | None = None,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, resource=resource, status_code=status_code, body=body)
+        super().__init__(
+            message, resource=resource, status_code=status_code, body=body, response=response
+        )
         self.retry_after = retry_after
 
 

@@ -16,6 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from callsavvy_async._cli.app import BaseUrl, PrivateKey, PublicKey, app, fail, make_client
+from callsavvy_async._cli.distributed import AllowVolatile, Broker, distributed_send
 from callsavvy_async._errors import AuthenticationError, CallsavvyError, InvalidRequestError
 from callsavvy_async.bulk import preview_bulk
 from callsavvy_async.recipients import iter_recipients
@@ -59,6 +60,10 @@ Journal = Annotated[
 Concurrency = Annotated[int, typer.Option(min=1, max=512, help="Batches in flight.")]
 Rate = Annotated[float | None, typer.Option("--rate", min=0.001, help="Requests per second.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Read and check recipients; send nothing.")]
+JobId = Annotated[str | None, typer.Option("--job-id", help="Name the job (resume it by name).")]
+ResendUnknown = Annotated[
+    bool, typer.Option("--resend-unknown", help="On a re-run, send unknown batches again.")
+]
 
 
 def _recipients(recipients_file: Path | None, to: str | None) -> Any:
@@ -189,6 +194,9 @@ def run_send(channel: str, arguments: dict[str, Any], options: dict[str, Any]) -
     """Run one bulk send, print its report and exit with the documented code."""
     if options.pop("dry_run"):
         run_preview(arguments, arguments.get("batch_size", 30))
+    distributed = {"broker": options.pop("broker"), "allow_volatile": options.pop("allow_volatile")}
+    if distributed["broker"]:
+        distributed_send(channel, arguments, options | distributed)
     cs = make_client(
         options.pop("public_key"),
         options.pop("private_key"),
@@ -231,7 +239,7 @@ def run_send(channel: str, arguments: dict[str, Any], options: dict[str, Any]) -
 
 
 def _options(
-    journal: Path | None, concurrency: int, rate: float | None, **keys: str | None
+    journal: Path | None, concurrency: int, rate: float | None, **keys: Any
 ) -> dict[str, Any]:
     return {
         "journal": str(journal) if journal else None,
@@ -251,6 +259,10 @@ def whatsapp(
     concurrency: Concurrency = 8,
     rate: Rate = None,
     dry_run: DryRun = False,
+    job_id: JobId = None,
+    resend_unknown: ResendUnknown = False,
+    broker: Broker = None,
+    allow_volatile_redis: AllowVolatile = False,
     public_key: PublicKey = None,
     private_key: PrivateKey = None,
     base_url: BaseUrl = None,
@@ -261,6 +273,10 @@ def whatsapp(
         journal,
         concurrency,
         rate,
+        job_id=job_id,
+        resend_unknown=resend_unknown,
+        broker=broker,
+        allow_volatile=allow_volatile_redis,
         public_key=public_key,
         private_key=private_key,
         base_url=base_url,
@@ -280,6 +296,10 @@ def sms(
     concurrency: Concurrency = 8,
     rate: Rate = None,
     dry_run: DryRun = False,
+    job_id: JobId = None,
+    resend_unknown: ResendUnknown = False,
+    broker: Broker = None,
+    allow_volatile_redis: AllowVolatile = False,
     public_key: PublicKey = None,
     private_key: PrivateKey = None,
     base_url: BaseUrl = None,
@@ -290,6 +310,10 @@ def sms(
         journal,
         concurrency,
         rate,
+        job_id=job_id,
+        resend_unknown=resend_unknown,
+        broker=broker,
+        allow_volatile=allow_volatile_redis,
         public_key=public_key,
         private_key=private_key,
         base_url=base_url,
@@ -317,6 +341,10 @@ def robocall(
     concurrency: Concurrency = 8,
     rate: Rate = None,
     dry_run: DryRun = False,
+    job_id: JobId = None,
+    resend_unknown: ResendUnknown = False,
+    broker: Broker = None,
+    allow_volatile_redis: AllowVolatile = False,
     public_key: PublicKey = None,
     private_key: PrivateKey = None,
     base_url: BaseUrl = None,
@@ -327,6 +355,10 @@ def robocall(
         journal,
         concurrency,
         rate,
+        job_id=job_id,
+        resend_unknown=resend_unknown,
+        broker=broker,
+        allow_volatile=allow_volatile_redis,
         public_key=public_key,
         private_key=private_key,
         base_url=base_url,
