@@ -43,9 +43,10 @@ class WebhookApp:
     app. Register handlers with `@app.on(EventClass)` or `@app.on("wireName")`.
 
     Who may deliver:
-        token: one token, or several while rotating them (default None: no check). It is
-            read from the `X-Callsavvy-Token` header or the `?token=` query (which servers
-            write to their access logs), compared in constant time; a wrong one gets 401.
+        token: one token, or several while rotating them (default None: no check),
+            compared in constant time; a wrong or missing one gets 401. Sent in the
+            `X-Callsavvy-Token` header where the sender allows it, else as `?token=`,
+            which servers write to their access logs.
         allowed_ips: addresses or CIDR networks allowed to deliver (default None: any);
             others get 403.
         trusted_proxies: networks whose `X-Forwarded-For` names the real client (default
@@ -68,10 +69,12 @@ class WebhookApp:
         shutdown_timeout: seconds to wait at shutdown for background handlers (default 10).
         on_dropped: called with the event of each handler still running after that, which
             is then cancelled (default None: only logged).
-        dedupe: ignore repeated deliveries (default False), remembered for `dedupe_ttl`
-            seconds (default 3600), at most `dedupe_size` of them (default 10,000), by
-            `dedupe_key(event, body)` (default: callSummary's recording URL; a ticket's
-            id, event and status; otherwise the body's hash).
+        dedupe: ignore a delivery already seen (default False).
+        dedupe_ttl: seconds a delivery is remembered (default 3600).
+        dedupe_size: the most deliveries remembered (default 10,000).
+        dedupe_key: `dedupe_key(event, body)` says which deliveries are the same
+            (default: callSummary's recording URL; a ticket's id, event and status;
+            otherwise the body's hash).
 
     Notification handlers run after the answer while a lifespan (or `async with app:`)
     runs, in a task group it owns; without one they run before the answer.
