@@ -14,6 +14,7 @@ from callsavvy_async._errors import (
     UnexpectedResponseError,
 )
 from callsavvy_async._version import __version__
+from callsavvy_async.journal import JournalInUseError, JournalMismatchError
 from callsavvy_async.models import (
     AccountSummary,
     Agent,
@@ -31,6 +32,7 @@ from callsavvy_async.models import (
     TicketMessage,
     TicketReply,
 )
+from callsavvy_async.recipients import InvalidNumberError
 
 __all__ = [
     "APIConnectionError",
@@ -48,7 +50,10 @@ __all__ = [
     "ContactGroup",
     "CreatedTicket",
     "Department",
+    "InvalidNumberError",
     "InvalidRequestError",
+    "JournalInUseError",
+    "JournalMismatchError",
     "Meeting",
     "MessengerChat",
     "OutcomeUnknownError",

@@ -325,7 +325,7 @@ class _Job:
             self._progress()
 
     def _progress(self) -> None:
-        if self._on_progress is not None:
+        if self._on_progress is not None and self._aborted is None:
             self._on_progress(self.report)
 
 

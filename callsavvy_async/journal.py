@@ -15,9 +15,11 @@ The engine uses only the JobStore protocol, so a shared store can replace SQLite
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
+import pathlib
 import shutil
 import sqlite3
 import tempfile
@@ -181,10 +183,7 @@ class SQLiteJournal:
         try:
             self._lock.acquire()
         except filelock.Timeout:
-            raise JournalInUseError(
-                f"journal {self.path} is in use by another run of this job; wait for it to "
-                "finish (running both would send their recipients twice)"
-            ) from None
+            raise JournalInUseError(self._held_message(identity)) from None
         except OSError as exc:
             raise InvalidRequestError(f"cannot open journal {self.path}: {exc.strerror}") from None
         try:
@@ -195,6 +194,25 @@ class SQLiteJournal:
         except BaseException:
             self._abandon()
             raise
+
+    def _held_message(self, identity: str) -> str:
+        """Why the journal cannot be opened while another run holds it, naming whether
+        that run is this job or another one (read from the file, without writing)."""
+        try:
+            uri = f"{pathlib.Path(self.path).resolve().as_uri()}?mode=ro"
+            with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+                row = db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
+        except sqlite3.Error:
+            row = None
+        if row is not None and row[0] != identity:
+            return (
+                f"journal {self.path} is in use by a running job with a different channel, "
+                "uid, message or job_id; give this job its own journal file"
+            )
+        return (
+            f"journal {self.path} is in use by another run of this job; wait for it to "
+            "finish (running both would send their recipients twice)"
+        )
 
     def _abandon(self) -> None:
         """Close what a failed open left open, and let go of the lock."""
