@@ -92,6 +92,7 @@ def print_problems(console: Console, report: BulkReport, problems_file: Path | N
             f"  and {plural(total - shown, 'more problem')} ({where})",
             highlight=False,
             markup=False,
+            soft_wrap=True,
         )
 
 

@@ -73,6 +73,14 @@ async def _stop_on_signal(scope: anyio.CancelScope, received: list[int]) -> None
             return
 
 
+def _single(error: Exception) -> Exception:
+    """The one error inside (nested) single-error groups, as the job's own task groups
+    wrap it; any other error as it is."""
+    while isinstance(error, ExceptionGroup) and len(error.exceptions) == 1:
+        error = error.exceptions[0]
+    return error
+
+
 def _run_stoppable(job: Callable[[], Awaitable[_T]]) -> tuple[list[_T], list[int]]:
     results: list[_T] = []
     received: list[int] = []
@@ -85,7 +93,7 @@ def _run_stoppable(job: Callable[[], Awaitable[_T]]) -> tuple[list[_T], list[int
             try:
                 results.append(await job())
             except Exception as exc:
-                failures.append(exc)
+                failures.append(_single(exc))
             finally:
                 tasks.cancel_scope.cancel()
 
@@ -112,7 +120,7 @@ def run_job(job: Callable[[], Awaitable[_T]]) -> tuple[_T | None, int | None]:
     try:
         results, received = _run_stoppable(job)
     except AuthenticationError as exc:
-        fail(f"{exc} (the keys were refused)", code=EXIT_AUTH)
+        fail(str(exc), code=EXIT_AUTH)
     except InvalidRequestError as exc:
         fail(str(exc), code=EXIT_USAGE)
     except CallsavvyError as exc:
