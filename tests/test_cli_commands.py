@@ -227,3 +227,12 @@ def test_python_dash_m_runs_the_command() -> None:
     assert result.returncode == 0
     assert sys.executable
     assert result.stdout.strip() == f"callsavvy {__version__}"
+
+
+def test_the_demo_reads_well_at_100_columns() -> None:
+    result = callsavvy("demo", env={"COLUMNS": "100"})
+    assert result.returncode == 0, result.stderr
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100
+    assert '"caller_name": "Jane Roe",' in result.stdout
+    assert "<p>We are open 9am to 5pm.</p>" in result.stdout
+    assert "…" not in result.stdout.split("4. Webhooks")[1]

@@ -69,3 +69,30 @@ async def test_a_signal_settles_in_flight_batches_and_prints_the_partial_report(
     ledger = Counter(e.recipient for e in sb.ledger)
     assert max(ledger.values()) == 1
     assert set(ledger) == set(numbers)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"]
+)
+async def test_a_signal_stops_a_read_with_one_line_and_its_exit_code(
+    signum: int, code: int
+) -> None:
+    sb = Sandbox()
+    sb.inject("getAgents", latency=30)
+    async with serving(sb) as base_url:
+        env = clean_env({**KEYS, "CALLSAVVY_BASE_URL": base_url})
+        command = [sys.executable, "-m", "callsavvy_async", "list", "agents"]
+        async with await anyio.open_process(command, env=env, start_new_session=True) as process:
+            with anyio.fail_after(30):
+                while not sb.requests["getAgents"]:  # noqa: ASYNC110 - polling another process
+                    await anyio.sleep(0.02)
+            os.killpg(process.pid, signum)
+            with anyio.fail_after(10):
+                await process.wait()
+            assert process.stderr is not None
+            messages = b"".join([chunk async for chunk in process.stderr]).decode()
+    assert process.returncode == code
+    assert [line for line in messages.splitlines() if line.strip()] == [
+        ("terminated (SIGTERM)" if code == 143 else "interrupted") + ": stopped before finishing"
+    ]

@@ -163,3 +163,37 @@ def test_every_option_in_help_is_in_the_readme_and_back() -> None:
         }
         <= documented
     ), in_help - documented
+
+
+def public_exceptions() -> set[type[BaseException]]:
+    import importlib
+    import pkgutil
+
+    import callsavvy_async
+
+    found: set[type[BaseException]] = set()
+    for info in pkgutil.walk_packages(callsavvy_async.__path__, "callsavvy_async."):
+        if any(part.startswith("_") for part in info.name.split(".")) or "cli" in info.name:
+            continue
+        module = importlib.import_module(info.name)
+        for name in getattr(module, "__all__", ()):
+            value = getattr(module, name)
+            if isinstance(value, type) and issubclass(value, Exception):
+                found.add(value)
+    return found
+
+
+def test_every_public_exception_is_importable_from_the_package_and_in_the_readme_tree() -> None:
+    import callsavvy_async
+
+    tree = TEXT[TEXT.index("CallsavvyError\n├") :].split("```")[0]
+    exported = {
+        value
+        for name in callsavvy_async.__all__
+        if isinstance(value := getattr(callsavvy_async, name), type)
+        and issubclass(value, Exception)
+    }
+    assert public_exceptions() <= exported
+    assert {cls.__name__ for cls in exported} == set(re.findall(r"(\w+Error)\b", tree)) - {
+        "ValueError"
+    }
