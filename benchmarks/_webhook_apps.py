@@ -1,11 +1,14 @@
-"""The three apps the webhook benchmark serves: ours, a bare ASGI app doing the same parse
-and answer, and one Starlette route."""
+"""The apps the webhook benchmark serves: ours, a bare ASGI app doing the same parse and
+answer, one Starlette route, and one FastAPI route with a pydantic model of the payload
+(what most users would write instead)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from fastapi import FastAPI
+from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -48,3 +51,21 @@ async def _route(request: Request) -> JSONResponse:
 
 
 starlette = Starlette(routes=[Route("/", _route, methods=["POST"])])
+
+
+class _CallSummaryBody(BaseModel):
+    event: str
+    caller_number: str
+    call_direction: str | None = None
+    call_department: str | None = None
+    recording_url: str | None = None
+    call_duration: int | None = None
+    call_status: str | None = None
+
+
+fastapi = FastAPI()
+
+
+@fastapi.post("/")
+async def _fastapi_route(payload: _CallSummaryBody) -> dict[str, str]:
+    return {"status": "success"}

@@ -2,9 +2,9 @@
 
 All three run over the same `httpx.MockTransport`, so only the client-side pipeline is
 measured: building the request, handing it to the transport, checking the envelope and
-decoding the answer. Ours is the default configuration (our own pool, driven directly);
-the baseline is `httpx.AsyncClient.post()` plus `.json()`. Variants are interleaved round
-by round; medians are reported.
+decoding the answer. Ours is the SDK's own httpx.AsyncClient on that transport; the
+baseline is `httpx.AsyncClient.post()` plus `.json()`. Variants are interleaved round by
+round; medians are reported.
 Targets: at most 1.2x raw httpx, at most a third of the openai SDK's cost.
 
     python benchmarks/client_overhead.py [--quick]
@@ -108,7 +108,7 @@ async def _cpu_per_call(call: Call, calls: int) -> float:
 
 
 async def _measure(calls: int, rounds: int) -> dict[str, dict[str, list[float]]]:
-    cs = AsyncCallsavvy(public_key="pk", private_key="sk", transport=_transport())
+    cs = AsyncCallsavvy(public_key="pk", private_key="sk-secret", transport=_transport())
     variants: dict[str, dict[str, Call]] = {
         "ours": _our_calls(cs),
         "raw httpx": _raw_calls(httpx.AsyncClient(transport=_transport())),

@@ -51,7 +51,9 @@ def measure(count: int) -> dict[str, float]:
             samples.append((done, rss()))
 
     async def job() -> None:
-        async with AsyncCallsavvy(public_key="pk", private_key="sk", transport=transport) as cs:
+        async with AsyncCallsavvy(
+            public_key="pk", private_key="sk-secret", transport=transport
+        ) as cs:
             await cs.whatsapp.send_bulk("uid", numbers(), "hi", concurrency=16, on_progress=sample)
 
     before = rss()

@@ -12,9 +12,14 @@ from callsavvy_async._errors import (
     RateLimitError,
     ServerError,
     UnexpectedResponseError,
+    UnknownJobError,
+    VolatileRedisError,
 )
+from callsavvy_async._logs import setup_logging
+from callsavvy_async._pipeline import RawResponse, RequestOptions
+from callsavvy_async._sync import Callsavvy
 from callsavvy_async._version import __version__
-from callsavvy_async.journal import JournalInUseError, JournalMismatchError
+from callsavvy_async.bulk import JournalInUseError, JournalMismatchError
 from callsavvy_async.models import (
     AccountSummary,
     Agent,
@@ -43,6 +48,7 @@ __all__ = [
     "AsyncCallsavvy",
     "AuthenticationError",
     "Call",
+    "Callsavvy",
     "CallsavvyError",
     "Category",
     "Chat",
@@ -57,6 +63,8 @@ __all__ = [
     "Meeting",
     "MessengerChat",
     "OutcomeUnknownError",
+    "RawResponse",
+    "RequestOptions",
     "RateLimitError",
     "SendResult",
     "ServerError",
@@ -64,5 +72,9 @@ __all__ = [
     "TicketMessage",
     "TicketReply",
     "UnexpectedResponseError",
+    "UnknownJobError",
+    "VolatileRedisError",
     "__version__",
 ]
+
+setup_logging()

@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import json
-import logging
+import functools
 import os
 import platform
-import time
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TypeVar, cast
 
-import cattrs
 import httpx
 
-from callsavvy_async import _retry
-from callsavvy_async._convert import converter
-from callsavvy_async._dispatch import ClientDispatch, Dispatch, TransportDispatch, environment_proxy
-from callsavvy_async._errors import (
-    APIConnectionError,
-    APIError,
-    APITimeoutError,
-    InvalidRequestError,
-    OutcomeUnknownError,
-    UnexpectedResponseError,
+from callsavvy_async._errors import InvalidRequestError
+from callsavvy_async._pipeline import (
+    Decode,
+    Pipeline,
+    RetryPolicy,
+    as_timeout,
+    build_http_client,
+    check_headers,
 )
-from callsavvy_async._response import read_envelope, redact
-from callsavvy_async._retry import RetryPolicy
-from callsavvy_async._transport import PoolTransport
 from callsavvy_async._version import __version__
 from callsavvy_async.resources import (
     Account,
@@ -44,6 +36,7 @@ from callsavvy_async.resources import (
     Sms,
     Tickets,
     Whatsapp,
+    WithRawResponse,
 )
 
 __all__ = ["DEFAULT_BASE_URL", "DEFAULT_TIMEOUT", "AsyncCallsavvy"]
@@ -57,21 +50,46 @@ USER_AGENT = (
     f"callsavvy-async/{__version__} httpx/{httpx.__version__} python/{platform.python_version()}"
 )
 
-logger = logging.getLogger("callsavvy_async")
+
+class NotGiven:
+    """The default of with_options() arguments left as they are."""
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+    def __bool__(self) -> bool:
+        return False
 
 
-class _Unset:
-    """Marker for with_options() arguments the caller did not pass."""
-
-
-_UNSET: Any = _Unset()
+NOT_GIVEN: Any = NotGiven()
+MIN_KEY_LENGTH = 8
 
 
 class AsyncCallsavvy:
     """The Callsavvy API client: one per application, shared by all its tasks.
 
     Use it as `async with AsyncCallsavvy(...) as cs:` or call `await cs.aclose()`.
-    Keys default to the CALLSAVVY_PUBLIC_KEY and CALLSAVVY_PRIVATE_KEY variables.
+
+    Args:
+        public_key, private_key: the account's API keys (default: the CALLSAVVY_PUBLIC_KEY
+            and CALLSAVVY_PRIVATE_KEY variables). The private key is never shown in a
+            repr, a log line or an error.
+        base_url: the API's root (default: CALLSAVVY_BASE_URL, else
+            https://api.getcallsavvy.com/v1).
+        timeout: seconds or an httpx.Timeout for every request (default 30 s, 10 s to
+            connect); None for no limit. A call's own `timeout=` wins.
+        max_retries: retries of a failed request that is safe to retry (default 2).
+        max_connections: connections the pool may open (default 100).
+        default_headers: headers sent with every request (not the key headers).
+        http_client: your own httpx.AsyncClient (its hooks, proxies and transport apply);
+            it is not closed by `aclose()`.
+        transport: an httpx transport for the client we make (tests, httpx-aiohttp).
+
+    Resources: account (Account), departments (Departments), categories (Categories),
+    agents (Agents), tickets (Tickets), calls (Calls), chats (Chats), messengers
+    (Messengers), sms (Sms), robocalls (Robocalls), whatsapp (Whatsapp), meetings
+    (Meetings), contacts (Contacts), contact_groups (ContactGroups). Every method takes
+    the keyword-only options extra_headers, extra_body and timeout.
     """
 
     account: Account
@@ -98,29 +116,12 @@ class AsyncCallsavvy:
         timeout: float | httpx.Timeout | None = DEFAULT_TIMEOUT,
         max_retries: int = 2,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        default_headers: Mapping[str, str] | None = None,
         http_client: httpx.AsyncClient | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
-        public_key = public_key or os.environ.get("CALLSAVVY_PUBLIC_KEY")
-        private_key = private_key or os.environ.get("CALLSAVVY_PRIVATE_KEY")
-        missing = [
-            name
-            for name, value in (("public_key", public_key), ("private_key", private_key))
-            if not value
-        ]
-        if missing:
-            raise InvalidRequestError(
-                f"missing {' and '.join(missing)}: pass it to AsyncCallsavvy() or set "
-                "CALLSAVVY_PUBLIC_KEY and CALLSAVVY_PRIVATE_KEY"
-            )
-        for name, key in (("public_key", public_key), ("private_key", private_key)):
-            if not _usable_key(key):
-                raise InvalidRequestError(
-                    f"{name} must be printable ASCII with no spaces around it (check for a "
-                    "trailing newline from a file or an environment variable)"
-                )
-        if max_retries < 0:
-            raise InvalidRequestError("max_retries must be 0 or more")
+        public_key, private_key = _keys(public_key, private_key)
+        _check_retries(max_retries)
         if http_client is not None and transport is not None:
             raise InvalidRequestError("pass http_client or transport, not both")
         if max_connections < 1:
@@ -130,47 +131,43 @@ class AsyncCallsavvy:
         )
         _check_base_url(base_url)
         headers = {
-            "Public-Key": str(public_key),
-            "Private-Key": str(private_key),
+            "Public-Key": public_key,
+            "Private-Key": private_key,
             "Content-Type": "application/json",
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
+            **check_headers(default_headers, "default_headers"),
         }
-        dispatch = _build_dispatch(
-            http_client, transport, headers, timeout, max_connections, base_url
+        request_timeout = as_timeout(timeout)
+        owns_client = http_client is None
+        if http_client is None:
+            http_client = build_http_client(transport, request_timeout, max_connections, base_url)
+        pipeline = Pipeline(
+            http_client=http_client,
+            base_url=base_url,
+            headers=headers,
+            timeout=request_timeout,
+            retry_policy=RetryPolicy(max_retries=max_retries),
+            secret=private_key,
         )
         self._configure(
-            dispatch=dispatch,
-            owns_dispatch=True,
-            secret=str(private_key),
-            base_url=base_url,
-            timeout=timeout,
-            retry_policy=RetryPolicy(max_retries=max_retries),
-            max_connections=max_connections,
+            pipeline, owns_client=owns_client, timeout=timeout, max_connections=max_connections
         )
 
     def _configure(
         self,
+        pipeline: Pipeline,
         *,
-        dispatch: Dispatch,
-        owns_dispatch: bool,
-        secret: str,
-        base_url: str,
+        owns_client: bool,
         timeout: float | httpx.Timeout | None,
-        retry_policy: RetryPolicy,
         max_connections: int,
+        raw: bool = False,
     ) -> None:
-        self._dispatch = dispatch
-        self._owns_dispatch = owns_dispatch
-        self._secret = secret
-        self._base_url = base_url
-        self._urls: dict[str, httpx.URL] = {}
+        self._pipeline = pipeline
+        self._owns_client = owns_client
         self._timeout = timeout
-        self._request_timeout = (
-            timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        )
-        self._retry_policy = retry_policy
         self._max_connections = max_connections
+        self._raw = raw
         self.account = Account(self)
         self.departments = Departments(self)
         self.categories = Categories(self)
@@ -187,12 +184,18 @@ class AsyncCallsavvy:
         self.contact_groups = ContactGroups(self)
 
     @property
+    def http_client(self) -> httpx.AsyncClient:
+        """The one httpx.AsyncClient every request goes through, bulk sends included: its
+        event hooks, auth, mounts and instrumentation see every call."""
+        return self._pipeline.http_client
+
+    @property
     def base_url(self) -> str:
-        return self._base_url
+        return self._pipeline.base_url
 
     @property
     def max_retries(self) -> int:
-        return self._retry_policy.max_retries
+        return self._pipeline.retry_policy.max_retries
 
     @property
     def timeout(self) -> float | httpx.Timeout | None:
@@ -203,36 +206,58 @@ class AsyncCallsavvy:
         """Connections the pool may open (for a user's own http_client, as declared here)."""
         return self._max_connections
 
+    @functools.cached_property
+    def with_raw_response(self) -> WithRawResponse:
+        """The same resources, whose methods return a RawResponse (status code, headers,
+        the httpx.Response, and `parse()` for the model)."""
+        return WithRawResponse(self._derive(self._pipeline, timeout=self._timeout, raw=True))
+
     def with_options(
         self,
         *,
-        timeout: float | httpx.Timeout | None = _UNSET,
-        max_retries: int = _UNSET,
+        timeout: float | httpx.Timeout | None = NOT_GIVEN,
+        max_retries: int = NOT_GIVEN,
+        default_headers: Mapping[str, str] | None = NOT_GIVEN,
     ) -> AsyncCallsavvy:
-        """A client with other settings that shares this one's connection pool and keys.
+        """A client with other settings that shares this one's connection pool and keys;
+        `default_headers` are merged over this client's.
 
         Closing the copy leaves the pool open: close the original.
         """
-        if max_retries is not _UNSET and max_retries < 0:
-            raise InvalidRequestError("max_retries must be 0 or more")
+        pipeline = self._pipeline
+        changes: dict[str, Any] = {}
+        if timeout is not NOT_GIVEN:
+            changes["timeout"] = as_timeout(timeout)
+        if max_retries is not NOT_GIVEN:
+            _check_retries(max_retries)
+            changes["retry_policy"] = RetryPolicy(max_retries=max_retries)
+        if default_headers is not NOT_GIVEN:
+            headers = httpx.Headers(pipeline.headers)
+            headers.update(check_headers(default_headers, "default_headers"))
+            changes["headers"] = dict(headers.multi_items())
+        return self._derive(
+            pipeline.replace(**changes),
+            timeout=self._timeout if timeout is NOT_GIVEN else timeout,
+        )
+
+    def _derive(
+        self, pipeline: Pipeline, *, timeout: float | httpx.Timeout | None, raw: bool = False
+    ) -> AsyncCallsavvy:
+        """A client on `pipeline` that does not own the HTTP client."""
         clone = object.__new__(AsyncCallsavvy)
         clone._configure(
-            dispatch=self._dispatch,
-            owns_dispatch=False,
-            secret=self._secret,
-            base_url=self._base_url,
-            timeout=self._timeout if timeout is _UNSET else timeout,
-            retry_policy=self._retry_policy
-            if max_retries is _UNSET
-            else RetryPolicy(max_retries=max_retries),
+            pipeline,
+            owns_client=False,
+            timeout=timeout,
             max_connections=self._max_connections,
+            raw=raw,
         )
         return clone
 
     async def aclose(self) -> None:
         """Close the connection pool, unless it belongs to a user-supplied http_client."""
-        if self._owns_dispatch:
-            await self._dispatch.aclose()
+        if self._owns_client:
+            await self._pipeline.http_client.aclose()
 
     async def __aenter__(self) -> Self:
         return self
@@ -246,97 +271,63 @@ class AsyncCallsavvy:
         await self.aclose()
 
     def __repr__(self) -> str:
-        return f"AsyncCallsavvy(base_url={self._base_url!r})"
+        return f"AsyncCallsavvy(base_url={self.base_url!r})"
 
     async def _call(
         self, resource: str, body: Mapping[str, Any], result_type: type[_T], *, write: bool
     ) -> _T:
         """POST `body` to `resource` and decode the envelope's data as `result_type`."""
-        data = await self._post(resource, body, write=write)
-        try:
-            return converter.structure(data, result_type)
-        except Exception as exc:
-            if write:
-                raise OutcomeUnknownError(
-                    f"the server said success but its answer could not be read as "
-                    f"{_type_name(result_type)} ({_decode_problem(exc)}): the request was "
-                    "carried out; check its result before sending again",
-                    resource=resource,
-                ) from exc
-            raise UnexpectedResponseError(
-                f"could not decode the answer as {_type_name(result_type)}: {_decode_problem(exc)}",
-                resource=resource,
-                status_code=200,
-                body=data,
-            ) from exc
+        return await self._pipeline.call(resource, body, Decode(result_type), write=write)
 
-    async def _post(self, resource: str, body: Mapping[str, Any], *, write: bool) -> Any:
-        """Send one request with the retry policy; return the envelope's data."""
-        url = self._url(resource)
-        content = _encode_json(body)
-        policy = self._retry_policy
-        attempt = 0
-        while True:
-            started = time.perf_counter()
-            try:
-                response = await self._dispatch.send(url, content, self._request_timeout)
-            except httpx.RequestError as exc:
-                if attempt < policy.max_retries and policy.should_retry_exception(exc, write=write):
-                    await self._backoff(resource, attempt, type(exc).__name__)
-                    attempt += 1
-                    continue
-                raise _transport_failure(resource, exc, write=write) from exc
-            except Exception as exc:
-                raise _client_failure(resource, exc, write=write) from exc
-            if logger.isEnabledFor(logging.DEBUG):
-                logger.debug(
-                    "%s -> HTTP %s in %.3fs",
-                    resource,
-                    response.status_code,
-                    time.perf_counter() - started,
-                )
-            try:
-                return read_envelope(resource, response)
-            except APIError as error:
-                redact(error, self._secret)
-                status = response.status_code
-                if attempt < policy.max_retries and policy.should_retry_status(status, write=write):
-                    await self._backoff(resource, attempt, f"HTTP {status}", error)
-                    attempt += 1
-                    continue
-                if write and _may_have_been_processed(status, error):
-                    raise OutcomeUnknownError(
-                        f"HTTP {status} after the request was sent: it may have been "
-                        "processed; check before sending again",
-                        resource=resource,
-                    ) from error
-                raise
-
-    def _url(self, resource: str) -> httpx.URL:
-        url = self._urls.get(resource)
-        if url is None:
-            url = self._urls[resource] = httpx.URL(f"{self._base_url}/{resource}")
-        return url
-
-    async def _backoff(
-        self, resource: str, attempt: int, cause: str, error: APIError | None = None
-    ) -> None:
-        delay = self._retry_policy.delay(attempt, getattr(error, "retry_after", None))
-        logger.debug("%s: retry %d after %s in %.2fs", resource, attempt + 1, cause, delay)
-        await _retry.sleep(delay)
+    async def _request(
+        self,
+        resource: str,
+        body: Mapping[str, Any],
+        decode: Decode[_T],
+        *,
+        write: bool,
+        options: Mapping[str, Any],
+    ) -> _T:
+        """What a resource method returns: the decoded value, or in raw mode a
+        RawResponse of it (the raw views type it so)."""
+        if self._raw:
+            raw = await self._pipeline.call_raw(
+                resource, body, decode, write=write, options=options
+            )
+            return cast(_T, raw)
+        return await self._pipeline.call(resource, body, decode, write=write, options=options)
 
 
-def _encode_json(body: Mapping[str, Any]) -> bytes:
-    """The request body as compact UTF-8 JSON, as httpx's `json=` would encode it."""
-    try:
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        return text.encode()
-    except UnicodeEncodeError:
+def _keys(public_key: str | None, private_key: str | None) -> tuple[str, str]:
+    """The keys from the arguments or the environment, checked before any request."""
+    public_key = public_key or os.environ.get("CALLSAVVY_PUBLIC_KEY")
+    private_key = private_key or os.environ.get("CALLSAVVY_PRIVATE_KEY")
+    missing = [
+        name
+        for name, value in (("public_key", public_key), ("private_key", private_key))
+        if not value
+    ]
+    if missing or public_key is None or private_key is None:
         raise InvalidRequestError(
-            "text arguments must be valid Unicode (a lone surrogate?)"
-        ) from None
-    except (TypeError, ValueError) as exc:
-        raise InvalidRequestError(f"an argument cannot be sent as JSON: {exc}") from None
+            f"missing {' and '.join(missing)}: pass it to AsyncCallsavvy() or set "
+            "CALLSAVVY_PUBLIC_KEY and CALLSAVVY_PRIVATE_KEY"
+        )
+    for name, key in (("public_key", public_key), ("private_key", private_key)):
+        if not _usable_key(key):
+            raise InvalidRequestError(
+                f"{name} must be printable ASCII with no spaces around it (check for a "
+                "trailing newline from a file or an environment variable)"
+            )
+    if len(private_key) < MIN_KEY_LENGTH:
+        raise InvalidRequestError(
+            f"private_key is too short to be a real key (under {MIN_KEY_LENGTH} characters)"
+        )
+    return public_key, private_key
+
+
+def _check_retries(max_retries: object) -> None:
+    if not isinstance(max_retries, int) or isinstance(max_retries, bool) or max_retries < 0:
+        raise InvalidRequestError("max_retries must be a whole number, 0 or more")
 
 
 def _usable_key(key: object) -> bool:
@@ -351,75 +342,3 @@ def _check_base_url(base_url: str) -> None:
         raise InvalidRequestError(f"base_url is not a valid URL: {base_url!r}") from None
     if url.scheme not in ("http", "https") or not url.host:
         raise InvalidRequestError(f"base_url must be an http:// or https:// URL: {base_url!r}")
-
-
-def _build_dispatch(
-    http_client: httpx.AsyncClient | None,
-    transport: httpx.AsyncBaseTransport | None,
-    headers: dict[str, str],
-    timeout: float | httpx.Timeout | None,
-    max_connections: int,
-    base_url: str,
-) -> Dispatch:
-    """A user's client as given; else our own pool, through an AsyncClient only when an
-    environment proxy must be honoured."""
-    if http_client is not None:
-        return ClientDispatch(http_client, headers, owned=False)
-    limits = httpx.Limits(
-        max_connections=max_connections,
-        max_keepalive_connections=max_connections,
-        keepalive_expiry=30.0,
-    )
-    if transport is None and environment_proxy(base_url):
-        client = httpx.AsyncClient(headers=headers, timeout=timeout, limits=limits)
-        return ClientDispatch(client, {}, owned=True)
-    return TransportDispatch(transport or PoolTransport(limits=limits), headers)
-
-
-def _transport_failure(
-    resource: str, exc: httpx.RequestError, *, write: bool
-) -> APIConnectionError:
-    """The public error for a request that got no answer."""
-    if isinstance(exc, _retry.NOT_SENT_ERRORS):
-        if isinstance(exc, httpx.TimeoutException):
-            return APITimeoutError(
-                f"timed out before sending ({type(exc).__name__})", resource=resource
-            )
-        return APIConnectionError(f"could not connect ({type(exc).__name__})", resource=resource)
-    if write:
-        return OutcomeUnknownError(
-            f"no answer after the request was sent ({type(exc).__name__}): it may have been "
-            "processed; check before sending again",
-            resource=resource,
-        )
-    if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"no answer in time ({type(exc).__name__})", resource=resource)
-    return APIConnectionError(f"connection failed ({type(exc).__name__})", resource=resource)
-
-
-def _client_failure(resource: str, exc: Exception, *, write: bool) -> APIConnectionError:
-    """The public error for something else the HTTP client raised (a user's event hook,
-    say): a write may have gone out by then, so it is never sent again."""
-    if write:
-        return OutcomeUnknownError(
-            f"the HTTP client failed after the request may have been sent "
-            f"({type(exc).__name__}): check before sending again",
-            resource=resource,
-        )
-    return APIConnectionError(f"the HTTP client failed ({type(exc).__name__})", resource=resource)
-
-
-def _may_have_been_processed(status: int, error: APIError) -> bool:
-    """Whether a write that got this answer may nonetheless have been carried out."""
-    unreadable_success = status < 300 and isinstance(error, UnexpectedResponseError)
-    return status >= 500 or status == 408 or unreadable_success
-
-
-def _type_name(result_type: Any) -> str:
-    return getattr(result_type, "__name__", None) or str(result_type)
-
-
-def _decode_problem(exc: Exception) -> str:
-    if isinstance(exc, cattrs.BaseValidationError):
-        return "; ".join(cattrs.transform_error(exc))
-    return str(exc)

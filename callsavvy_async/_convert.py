@@ -31,6 +31,8 @@ _FALSE = frozenset({"false", "0", "no", "off"})
 def _structure_str(value: Any, _: type) -> str:
     if isinstance(value, str):
         return value
+    if value is None:
+        return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float | Decimal):
@@ -108,6 +110,8 @@ def _structure_datetime(value: Any, _: type) -> dt.datetime:
 
 
 def _structure_str_tuple(value: Any, _: type) -> tuple[str, ...]:
+    if value is None:
+        return ()
     if isinstance(value, str):
         return tuple(part for part in (p.strip() for p in value.split(",")) if part)
     if isinstance(value, list | tuple):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 __all__ = [
     "APIConnectionError",
     "APIError",
@@ -15,6 +17,8 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "UnexpectedResponseError",
+    "UnknownJobError",
+    "VolatileRedisError",
 ]
 
 
@@ -27,7 +31,8 @@ class InvalidRequestError(CallsavvyError, ValueError):
 
 
 class APIError(CallsavvyError):
-    """The server answered, and the answer was not a success."""
+    """The server answered, and the answer was not a success. `response` is the
+    httpx.Response (None when the error was not made from one) and `headers` its headers."""
 
     def __init__(
         self,
@@ -36,12 +41,19 @@ class APIError(CallsavvyError):
         resource: str,
         status_code: int | None = None,
         body: Any = None,
+        response: httpx.Response | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.resource = resource
         self.status_code = status_code
         self.body = body
+        self.response = response
+
+    @property
+    def headers(self) -> httpx.Headers:
+        """The answer's headers (empty when there is no response)."""
+        return self.response.headers if self.response is not None else httpx.Headers()
 
     def __str__(self) -> str:
         status = f" (HTTP {self.status_code})" if self.status_code is not None else ""
@@ -68,9 +80,12 @@ class RateLimitError(APIError):
         resource: str,
         status_code: int | None = 429,
         body: Any = None,
+        response: httpx.Response | None = None,
         retry_after: float | None = None,
     ) -> None:
-        super().__init__(message, resource=resource, status_code=status_code, body=body)
+        super().__init__(
+            message, resource=resource, status_code=status_code, body=body, response=response
+        )
         self.retry_after = retry_after
 
 
@@ -97,3 +112,12 @@ class APITimeoutError(APIConnectionError):
 
 class OutcomeUnknownError(APIConnectionError):
     """A write may have been processed although no answer confirms it: do not blindly resend."""
+
+
+class VolatileRedisError(InvalidRequestError):
+    """The Redis server can lose acknowledged writes (appendonly off, or appendfsync not
+    always): a claim lost in a crash would mean a recipient messaged twice."""
+
+
+class UnknownJobError(InvalidRequestError):
+    """No distributed job of that id was ever submitted to this Redis."""

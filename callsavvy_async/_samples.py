@@ -8,17 +8,26 @@ import json
 from decimal import Decimal
 from urllib.parse import urlencode
 
+from callsavvy_async._event_names import (
+    CALL_SUMMARY,
+    CALLER_INFORMATION,
+    CHATBOT_CALLBACK,
+    EVENT_NAMES,
+    FORM_EVENTS,
+    NEW_CHAT,
+    NEW_TICKET_OPENED,
+    TICKET_ESCALATED,
+)
+
 __all__ = ["EVENT_NAMES", "FORM_EVENTS", "encode_event", "sample_payload"]
 
-FORM_EVENTS = frozenset({"chatbotCallback"})
-
 _SAMPLES: dict[str, dict[str, str]] = {
-    "callerInformation": {
+    CALLER_INFORMATION: {
         "call_department": "dpt01",
         "caller_number": "+447989987123",
         "call_status": "routing",
     },
-    "callSummary": {
+    CALL_SUMMARY: {
         "call_direction": "Incoming",
         "call_department": "dpt01",
         "caller_number": "+447989987123",
@@ -26,14 +35,14 @@ _SAMPLES: dict[str, dict[str, str]] = {
         "call_duration": "184",
         "call_status": "finished",
     },
-    "newTicketOpened": {
+    NEW_TICKET_OPENED: {
         "ticket_id": "tkt01",
         "ticket_department": "dpt01",
         "ticket_subject": "Where is my refund?",
         "sender_email": "jane@example.com",
         "ticket_status": "New",
     },
-    "ticketEscalated": {
+    TICKET_ESCALATED: {
         "ticket_id": "tkt01",
         "ticket_department": "dpt01",
         "last_ticket_reply": "2024-03-14 09:12:00",
@@ -41,13 +50,13 @@ _SAMPLES: dict[str, dict[str, str]] = {
         "sender_email": "jane@example.com",
         "ticket_status": "Awaiting Agent Reply",
     },
-    "newChat": {
+    NEW_CHAT: {
         "chat_department": "dpt01",
         "visitor_name": "Sam Visitor",
         "visitor_email": "sam@example.com",
         "visitor_phone": "+2348012345678",
     },
-    "chatbotCallback": {
+    CHATBOT_CALLBACK: {
         "original_message": "What are your opening hours?",
         "sender_name": "Sam Visitor",
         "bot_name": "Helper",
@@ -55,7 +64,6 @@ _SAMPLES: dict[str, dict[str, str]] = {
         "business_name": "Acme Ltd",
     },
 }
-EVENT_NAMES: tuple[str, ...] = tuple(_SAMPLES)
 
 
 def sample_payload(event: str, **overrides: object) -> dict[str, object]:
@@ -64,7 +72,7 @@ def sample_payload(event: str, **overrides: object) -> dict[str, object]:
     if event not in _SAMPLES:
         raise ValueError(f"unknown event {event!r}; known: {', '.join(EVENT_NAMES)}")
     payload: dict[str, object] = {"event": event, **_SAMPLES[event]}
-    if event == "ticketEscalated" and "last_ticket_reply" not in overrides:
+    if event == TICKET_ESCALATED and "last_ticket_reply" not in overrides:
         payload["last_ticket_reply"] = dt.datetime(2024, 3, 14, 9, 12).strftime("%Y-%m-%d %H:%M:%S")
     for key, value in overrides.items():
         if value is None:

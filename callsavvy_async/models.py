@@ -2,7 +2,11 @@
 
 Attribute names are the API's field names. Values are Python types (int, Decimal, bool,
 naive datetime in the account's time zone, tuple of URLs); an empty string from the API
-is None. Fields the API adds later are kept in `extra` rather than breaking decoding.
+is None. JSON null, an empty string and a missing key all decode alike, as the field's
+empty value: None, an empty tuple for lists, and "" for a record's own id (kept a `str`
+so that it can be passed straight back to a method), so one incomplete record never loses
+a whole answer. Fields the API adds later are kept in `extra` rather than breaking
+decoding.
 """
 
 from __future__ import annotations
@@ -53,7 +57,7 @@ class AccountSummary:
 
 @attrs.frozen(kw_only=True)
 class Department:
-    department_id: str
+    department_id: str = ""
     department_name: str | None = None
     department_email: str | None = None
     department_agents: int | None = None
@@ -62,14 +66,14 @@ class Department:
 
 @attrs.frozen(kw_only=True)
 class Category:
-    category_id: str
+    category_id: str = ""
     category_name: str | None = None
     extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen(kw_only=True)
 class Agent:
-    agent_id: str
+    agent_id: str = ""
     agent_name: str | None = None
     agent_email: str | None = None
     extra: Mapping[str, Any] = _extra()
@@ -77,7 +81,7 @@ class Agent:
 
 @attrs.frozen(kw_only=True)
 class Ticket:
-    ticket_id: str
+    ticket_id: str = ""
     datetime: dt.datetime | None = None
     ticket_status: str | None = None
     last_reply: dt.datetime | None = None
@@ -92,7 +96,7 @@ class Ticket:
 class TicketMessage:
     """One message of a ticket's conversation (getTicket)."""
 
-    conversation_id: str
+    conversation_id: str = ""
     datetime: dt.datetime | None = None
     message: str | None = None
     from_agent: bool | None = None
@@ -103,7 +107,7 @@ class TicketMessage:
 
 @attrs.frozen(kw_only=True)
 class CreatedTicket:
-    ticket_id: str
+    ticket_id: str = ""
     subject: str | None = None
     sender_name: str | None = None
     sender_email: str | None = None
@@ -112,14 +116,14 @@ class CreatedTicket:
 
 @attrs.frozen(kw_only=True)
 class TicketReply:
-    conversation_id: str
+    conversation_id: str = ""
     new_status: str | None = None
     extra: Mapping[str, Any] = _extra()
 
 
 @attrs.frozen(kw_only=True)
 class Call:
-    call_id: str
+    call_id: str = ""
     datetime: dt.datetime | None = None
     direction: str | None = None
     category: str | None = None
@@ -132,7 +136,7 @@ class Call:
 
 @attrs.frozen(kw_only=True)
 class Chat:
-    chat_id: str
+    chat_id: str = ""
     datetime: dt.datetime | None = None
     chat_status: str | None = None
     visitor_name: str | None = None
@@ -146,7 +150,7 @@ class Chat:
 class MessengerChat:
     """getMessangers: a conversation from Facebook, WhatsApp and the like."""
 
-    messanger_id: str
+    messanger_id: str = ""
     datetime: dt.datetime | None = None
     chat_status: str | None = None
     visitor_name: str | None = None
@@ -168,7 +172,7 @@ class SendResult:
 
 @attrs.frozen(kw_only=True)
 class Meeting:
-    meeting_id: str
+    meeting_id: str = ""
     title: str | None = None
     datetime: dt.datetime | None = None
     host_agent_id: str | None = None
@@ -180,7 +184,7 @@ class Meeting:
 
 @attrs.frozen(kw_only=True)
 class Contact:
-    contact_id: str
+    contact_id: str = ""
     name: str | None = None
     email: str | None = None
     phone: str | None = None
@@ -190,6 +194,6 @@ class Contact:
 
 @attrs.frozen(kw_only=True)
 class ContactGroup:
-    group_id: str
+    group_id: str = ""
     name: str | None = None
     extra: Mapping[str, Any] = _extra()

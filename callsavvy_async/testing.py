@@ -10,9 +10,9 @@ from collections.abc import Mapping
 
 import httpx
 
+from callsavvy_async._asgi import ASGIApp
 from callsavvy_async._samples import EVENT_NAMES, encode_event, sample_payload
 from callsavvy_async.sandbox import Sandbox
-from callsavvy_async.sandbox._emitter import ASGIApp
 
 __all__ = ["EVENT_NAMES", "Sandbox", "encode_event", "post_event", "sample_body", "sample_payload"]
 

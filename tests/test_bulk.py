@@ -11,9 +11,9 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from callsavvy_async import AuthenticationError, InvalidRequestError, _retry
-from callsavvy_async.bulk import BulkReport
-from callsavvy_async.journal import JournalMismatchError
+from callsavvy_async import AuthenticationError, InvalidRequestError
+from callsavvy_async._pipeline import _retry
+from callsavvy_async.bulk import BulkReport, JournalMismatchError
 from callsavvy_async.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
@@ -258,7 +258,7 @@ async def test_unsent_attempts_are_retried_and_odd_statuses_are_queued() -> None
         return httpx.Response(200, json=data)
 
     transport = httpx.MockTransport(answer)
-    async with AsyncCallsavvy(public_key="pk", private_key="sk", transport=transport) as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret", transport=transport) as cs:
         report = await cs.whatsapp.send_bulk("uid", numbers(60), "hi", concurrency=1)
     assert report.batches == 2
     assert calls == 5
@@ -289,14 +289,14 @@ async def test_an_answer_with_a_cost_that_is_not_a_number_does_not_stop_the_job(
         return httpx.Response(200, json={"status": "success", "data": data})
 
     transport = httpx.MockTransport(api)
-    async with AsyncCallsavvy(public_key="pk", private_key="sk", transport=transport) as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret", transport=transport) as cs:
         report = await cs.sms.send_bulk(numbers(4), "hi", batch_size=1, concurrency=1)
     assert (report.sent, report.unknown) == (1, 3)
     assert str(report.cost) == "0.05"
 
 
 async def test_two_runs_of_a_job_on_one_journal_cannot_overlap(tmp_path: Path) -> None:
-    from callsavvy_async.journal import JournalInUseError
+    from callsavvy_async.bulk import JournalInUseError
 
     sb = Sandbox(seed=1)
     journal = tmp_path / "job.sqlite"
@@ -381,11 +381,11 @@ async def test_odd_job_options_are_refused(options: dict[str, Any]) -> None:
 
 
 async def test_resuming_links_more_batches_than_one_page(tmp_path: Path) -> None:
-    from callsavvy_async import journal as journal_module
+    from callsavvy_async.bulk import _sqlite
 
     sb = Sandbox(seed=1)
     path = tmp_path / "job.sqlite"
-    count = journal_module._LINK_PAGE * 2 + 3
+    count = _sqlite.LINK_PAGE * 2 + 3
     async with sb.client() as cs:
         first = await cs.sms.send_bulk(numbers(count), "hi", batch_size=1, journal=path)
         again = await cs.sms.send_bulk(numbers(count), "hi", batch_size=1, journal=path)
@@ -410,3 +410,33 @@ async def test_a_journal_path_that_cannot_be_a_journal_is_a_clear_error(
             await cs.sms.send_bulk(numbers(2), "hi", journal=path)
     assert sb.ledger == []
     assert csv_file.read_text() == "phone\n+447989987123\n"
+
+
+async def test_a_misspelt_option_is_refused_by_name_before_anything_is_sent() -> None:
+    sb = Sandbox(seed=1)
+    async with sb.client() as cs:
+        with pytest.raises(InvalidRequestError, match="'concurency'"):
+            await cs.sms.send_bulk(numbers(3), "hi", concurency=4)  # type: ignore[call-arg]
+        with pytest.raises(InvalidRequestError, match="'jurnal'"):
+            cs.whatsapp.send_bulk_iter("uid", numbers(3), "hi", jurnal="x")  # type: ignore[call-arg]
+    assert sb.ledger == []
+
+
+async def test_a_job_store_object_is_used_as_the_journal(tmp_path: Path) -> None:
+    from callsavvy_async.bulk import SQLiteJournal
+
+    sb = Sandbox(seed=1)
+    store = SQLiteJournal(tmp_path / "job.sqlite")
+    async with sb.client() as cs:
+        first = await cs.sms.send_bulk(numbers(250), "hi", journal=store)
+        again = await cs.sms.send_bulk(numbers(250), "hi", journal=tmp_path / "job.sqlite")
+    assert (first.sent + first.queued, again.skipped, len(sb.ledger)) == (250, 250, 250)
+
+
+async def test_the_dry_run_counts_like_a_send_and_sends_nothing() -> None:
+    from callsavvy_async.bulk import preview_bulk
+
+    source = [*numbers(95), *numbers(5), "nope", "+44 7900 000001"]
+    preview = await preview_bulk(source, batch_size=30)
+    assert (preview.read, preview.valid, preview.invalid) == (102, 95, 1)
+    assert (preview.duplicate, preview.batches) == (6, 4)

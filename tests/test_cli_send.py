@@ -147,27 +147,29 @@ def test_the_bar_on_a_terminal_shows_total_percentage_and_eta() -> None:
 
 
 def test_a_journal_held_by_another_job_says_so(tmp_path: Path) -> None:
-    import anyio
+    import anyio.from_thread
 
-    from callsavvy_async.journal import SQLiteJournal
+    from callsavvy_async.bulk import SQLiteJournal
 
     path = tmp_path / "job.sqlite"
+    holder = SQLiteJournal(path).session("sms:job:one", resend_unknown=False)
 
-    async def hold_and_try() -> tuple[str, str]:
-        holder = SQLiteJournal(path)
-        await holder.open("sms:job:one", resend_unknown=False)
+    async def try_open(identity: str) -> str:
         try:
-            messages = []
-            for identity in ("sms:job:two", "sms:job:one"):
-                try:
-                    await SQLiteJournal(path).open(identity, resend_unknown=False)
-                except Exception as exc:
-                    messages.append(str(exc))
-            return messages[0], messages[1]
-        finally:
-            await holder.aclose()
+            async with SQLiteJournal(path).session(identity, resend_unknown=False):
+                return "opened"
+        except Exception as exc:
+            return str(exc)
 
-    other, same = anyio.run(hold_and_try)
-    assert "a running job with a different channel, uid, message or job_id" in other
-    assert "another run of this job" not in other
+    with (
+        anyio.from_thread.start_blocking_portal() as portal,
+        portal.wrap_async_context_manager(holder),
+    ):
+        same = portal.call(try_open, "sms:job:one")
+        with served_sandbox() as (_, env):
+            args = ["--to", NUMBERS[0], "--journal", str(path), "--job-id", "two"]
+            other = sms(*args, env=env)
     assert "another run of this job" in same
+    assert_one_line_error(other, 2)
+    assert "a running job with a different channel, uid, message or job_id" in other.stderr
+    assert "another run of this job" not in other.stderr

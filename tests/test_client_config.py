@@ -18,6 +18,7 @@ from callsavvy_async import (
     __version__,
 )
 from tests import payloads as p
+from tests._loopback import server
 
 SECRET = "sk-very-secret-private-key-123"
 
@@ -54,7 +55,7 @@ async def test_keys_and_base_url_from_environment(
     monkeypatch: pytest.MonkeyPatch, api: respx.MockRouter
 ) -> None:
     monkeypatch.setenv("CALLSAVVY_PUBLIC_KEY", "env-pk")
-    monkeypatch.setenv("CALLSAVVY_PRIVATE_KEY", "env-sk")
+    monkeypatch.setenv("CALLSAVVY_PRIVATE_KEY", "env-secret")
     monkeypatch.setenv("CALLSAVVY_BASE_URL", "https://staging.example.com/v1/")
     route = api.post("https://staging.example.com/v1/getSummary").respond(
         json=p.envelope("getSummary", p.SUMMARY)
@@ -63,38 +64,42 @@ async def test_keys_and_base_url_from_environment(
         assert cs.base_url == "https://staging.example.com/v1"
         await cs.account.summary()
     headers = route.calls.last.request.headers
-    assert (headers["public-key"], headers["private-key"]) == ("env-pk", "env-sk")
+    assert (headers["public-key"], headers["private-key"]) == ("env-pk", "env-secret")
 
 
 @pytest.mark.usefixtures("no_env")
 def test_explicit_arguments_beat_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CALLSAVVY_BASE_URL", "https://env.example.com")
-    cs = AsyncCallsavvy(public_key="pk", private_key="sk", base_url="https://arg.example.com")
+    cs = AsyncCallsavvy(
+        public_key="pk", private_key="sk-secret", base_url="https://arg.example.com"
+    )
     assert cs.base_url == "https://arg.example.com"
     assert cs.max_retries == 2
 
 
 def test_default_base_url() -> None:
-    cs = AsyncCallsavvy(public_key="pk", private_key="sk", base_url=None)
+    cs = AsyncCallsavvy(public_key="pk", private_key="sk-secret", base_url=None)
     assert cs.base_url.startswith("https://")
 
 
 @pytest.mark.parametrize("kwargs", [{"max_retries": -1}, {"max_connections": 0}])
 def test_bad_settings_are_rejected(kwargs: dict[str, int]) -> None:
     with pytest.raises(InvalidRequestError):
-        AsyncCallsavvy(public_key="pk", private_key="sk", **kwargs)
+        AsyncCallsavvy(public_key="pk", private_key="sk-secret", **kwargs)
 
 
 @pytest.mark.anyio
-async def test_own_pool_uses_max_connections() -> None:
-    from callsavvy_async._transport import PoolTransport
-
-    cs = AsyncCallsavvy(public_key="pk", private_key="sk", max_connections=7)
-    assert cs.max_connections == 7
-    transport = cs._dispatch.transport  # type: ignore[attr-defined]
-    assert isinstance(transport, PoolTransport)
-    assert transport.max_connections == 7
-    await cs.aclose()
+async def test_own_pool_opens_at_most_max_connections() -> None:
+    async with server(delay=0.05) as srv:
+        base_url = srv.url.rsplit("/", 1)[0]
+        async with AsyncCallsavvy(
+            public_key="pk", private_key="sk-secret", base_url=base_url, max_connections=3
+        ) as cs:
+            assert cs.max_connections == 3
+            async with anyio.create_task_group() as tg:
+                for _ in range(9):
+                    tg.start_soon(cs.account.summary)
+    assert (srv.requests, srv.connections, srv.max_open) == (9, 3, 3)
 
 
 @pytest.mark.anyio
@@ -122,9 +127,9 @@ async def test_with_options_shares_the_pool_and_closing_it_keeps_pool_open() -> 
             closed.append(True)
 
     transport = Transport(lambda request: httpx.Response(200, json=p.envelope("getAgents", [])))
-    cs = AsyncCallsavvy(public_key="pk", private_key="sk", timeout=30, transport=transport)
+    cs = AsyncCallsavvy(public_key="pk", private_key="sk-secret", timeout=30, transport=transport)
     fast = cs.with_options(timeout=1.5, max_retries=0)
-    assert fast._dispatch is cs._dispatch
+    assert fast.http_client is cs.http_client
     assert (fast.timeout, fast.max_retries) == (1.5, 0)
     assert (cs.timeout, cs.max_retries) == (30, 2)
     assert await fast.agents.list() == []
@@ -139,7 +144,7 @@ async def test_timeout_is_passed_per_request(api: respx.MockRouter) -> None:
     route = api.post("https://api.getcallsavvy.com/v1/getSummary").respond(
         json=p.envelope("getSummary", p.SUMMARY)
     )
-    async with AsyncCallsavvy(public_key="pk", private_key="sk") as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret") as cs:
         await cs.with_options(timeout=2.5).account.summary()
     assert route.calls.last.request.extensions["timeout"]["read"] == 2.5
 
@@ -149,7 +154,7 @@ async def test_user_agent_names_package_and_version(api: respx.MockRouter) -> No
     route = api.post("https://api.getcallsavvy.com/v1/getAgents").respond(
         json=p.envelope("getAgents", [])
     )
-    async with AsyncCallsavvy(public_key="pk", private_key="sk") as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret") as cs:
         await cs.agents.list()
     agent = route.calls.last.request.headers["user-agent"]
     assert agent.startswith(f"callsavvy-async/{__version__} httpx/")
@@ -164,7 +169,7 @@ async def test_custom_transport_is_used_directly() -> None:
         return httpx.Response(200, json=p.envelope("getSummary", p.SUMMARY))
 
     transport = httpx.MockTransport(handler)
-    async with AsyncCallsavvy(public_key="pk", private_key="sk", transport=transport) as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret", transport=transport) as cs:
         summary = await cs.account.summary()
     assert summary.sms_balance == 980
     assert seen[0].headers["public-key"] == "pk"
@@ -175,7 +180,7 @@ def test_http_client_and_transport_are_exclusive() -> None:
     with pytest.raises(InvalidRequestError, match="not both"):
         AsyncCallsavvy(
             public_key="pk",
-            private_key="sk",
+            private_key="sk-secret",
             http_client=httpx.AsyncClient(),
             transport=httpx.MockTransport(lambda r: httpx.Response(200)),
         )
@@ -183,16 +188,16 @@ def test_http_client_and_transport_are_exclusive() -> None:
 
 @pytest.mark.anyio
 async def test_environment_proxy_is_honoured(monkeypatch: pytest.MonkeyPatch) -> None:
-    from callsavvy_async._dispatch import ClientDispatch
-
-    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-    cs = AsyncCallsavvy(public_key="pk", private_key="sk")
-    assert isinstance(cs._dispatch, ClientDispatch)
-    assert cs._dispatch.client.headers["private-key"] == "sk"
-    await cs.aclose()
-    assert cs._dispatch.client.is_closed
+    async with server() as proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url.rsplit("/", 2)[0])
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        async with AsyncCallsavvy(
+            public_key="pk", private_key="sk-secret", base_url="http://api.callsavvy.invalid/v1"
+        ) as cs:
+            await cs.account.summary()
+        assert cs.http_client.is_closed
+    assert proxy.requests == 1  # the request went to the proxy, not to the .invalid host
 
 
 def test_private_key_not_in_repr_or_str() -> None:
@@ -232,7 +237,7 @@ async def test_private_key_never_in_errors_or_logs(
 async def test_debug_log_records_resource_status_and_retry(
     api: respx.MockRouter, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from callsavvy_async import _retry
+    from callsavvy_async._pipeline import _retry
 
     async def no_sleep(delay: float) -> None:
         return None
@@ -241,7 +246,7 @@ async def test_debug_log_records_resource_status_and_retry(
     route = api.post("https://api.getcallsavvy.com/v1/getAgents")
     route.side_effect = [httpx.Response(503), httpx.Response(200, json=p.envelope("getAgents", []))]
     caplog.set_level(logging.DEBUG, logger="callsavvy_async")
-    async with AsyncCallsavvy(public_key="pk", private_key="sk") as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret") as cs:
         await cs.agents.list()
     assert "getAgents -> HTTP 503" in caplog.text
     assert "retry 1 after HTTP 503" in caplog.text
@@ -263,7 +268,7 @@ async def test_200_concurrent_calls_on_one_client() -> None:
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
     results: dict[int, str] = {}
-    async with AsyncCallsavvy(public_key="pk", private_key="sk", http_client=http) as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret", http_client=http) as cs:
 
         async def one(i: int) -> None:
             [message] = await cs.tickets.conversation(f"t{i}")
@@ -293,4 +298,4 @@ def test_a_key_that_cannot_be_a_header_fails_at_construction_without_showing_it(
 @pytest.mark.parametrize("url", ["ftp://api.example/v1", "not a url", "http://[::1/v1", "https://"])
 def test_a_base_url_that_is_not_http_fails_at_construction(url: str) -> None:
     with pytest.raises(InvalidRequestError, match="base_url"):
-        AsyncCallsavvy(public_key="pk", private_key="sk", base_url=url)
+        AsyncCallsavvy(public_key="pk", private_key="sk-secret", base_url=url)

@@ -21,8 +21,8 @@ from callsavvy_async import (
     RateLimitError,
     ServerError,
     UnexpectedResponseError,
-    _retry,
 )
+from callsavvy_async._pipeline import _retry
 from tests import payloads as p
 
 pytestmark = pytest.mark.anyio
@@ -324,7 +324,7 @@ async def test_max_retries_zero_disables_retries(
     api: respx.MockRouter, sleeps: list[float]
 ) -> None:
     route = api.post("/getSummary").respond(503)
-    async with AsyncCallsavvy(public_key="pk", private_key="sk", max_retries=0) as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret", max_retries=0) as cs:
         with pytest.raises(ServerError):
             await cs.account.summary()
     assert route.call_count == 1
@@ -405,7 +405,7 @@ async def test_a_write_whose_success_cannot_be_read_is_outcome_unknown(data: Any
         return httpx.Response(200, json={"status": "success", "data": data})
 
     transport = httpx.MockTransport(api)
-    async with AsyncCallsavvy(public_key="pk", private_key="sk", transport=transport) as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret", transport=transport) as cs:
         with pytest.raises(OutcomeUnknownError, match="check its result"):
             await cs.sms.send("+447989987123", "hi")
     assert len(sent) == 1
@@ -424,7 +424,7 @@ async def test_an_error_from_a_users_http_client_hook_is_ours_and_never_resends(
     hooks: dict[str, list[Any]] = {"response": [strict]}
     async with (
         httpx.AsyncClient(transport=httpx.MockTransport(api), event_hooks=hooks) as http,
-        AsyncCallsavvy(public_key="pk", private_key="sk", http_client=http) as cs,
+        AsyncCallsavvy(public_key="pk", private_key="sk-secret", http_client=http) as cs,
     ):
         with pytest.raises(OutcomeUnknownError) as write:
             await cs.sms.send("+447989987123", "hi")

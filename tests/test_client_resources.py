@@ -309,9 +309,9 @@ async def test_http_transport_mock_sees_json_body() -> None:
         return httpx.Response(200, json=p.envelope("getAgents", p.AGENTS))
 
     http = httpx.AsyncClient(transport=httpx.MockTransport(handler))
-    async with AsyncCallsavvy(public_key="pk", private_key="sk", http_client=http) as cs:
+    async with AsyncCallsavvy(public_key="pk", private_key="sk-secret", http_client=http) as cs:
         [agent] = await cs.agents.list()
     assert agent.agent_id == "agt01"
-    assert seen[0].headers["private-key"] == "sk"
+    assert seen[0].headers["private-key"] == "sk-secret"
     assert not http.is_closed
     await http.aclose()

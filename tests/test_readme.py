@@ -65,7 +65,7 @@ def test_every_python_snippet_runs_as_pasted(index: int, tmp_path: Path) -> None
 
 def test_the_client_snippet_sends_through_the_sandbox(tmp_path: Path) -> None:
     path = tmp_path / "client.py"
-    path.write_text(snippet("cs.account.summary()"))
+    path.write_text(snippet("summary.sms_balance"))
     with served_sandbox() as (box, env):
         result = run_python(path, env)
     assert result.returncode == 0, result.stderr
@@ -131,7 +131,7 @@ def test_the_readme_shows_every_command_and_only_those() -> None:
 
 
 def test_every_option_in_help_is_in_the_readme_and_back() -> None:
-    documented = set(re.findall(r"--[a-z][a-z-]+", CLI_SECTION))
+    documented = set(re.findall(r"--[a-z][a-z-]+", CLI_SECTION)) - {"--appendonly", "--appendfsync"}
     in_help: set[str] = {"--help", "--version"}
     for command in commands_in_help():
         in_help |= set(

@@ -16,8 +16,8 @@ from callsavvy_async import (
     OutcomeUnknownError,
     RateLimitError,
     ServerError,
-    _retry,
 )
+from callsavvy_async._pipeline import _retry
 from callsavvy_async.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio

@@ -26,8 +26,8 @@ from callsavvy_async import (
     OutcomeUnknownError,
     RateLimitError,
     ServerError,
-    _retry,
 )
+from callsavvy_async._pipeline import _retry
 from callsavvy_async.sandbox import TEST_PRIVATE_KEY, TEST_PUBLIC_KEY, Sandbox, serving
 
 pytestmark = pytest.mark.anyio

@@ -93,7 +93,7 @@ async def test_caller_information_falls_back(
         if failure == "raise":
             raise RuntimeError("database password is hunter2")
         if failure == "slow":
-            await anyio.sleep(5)
+            await anyio.sleep_forever()
         return 42
 
     with anyio.fail_after(2):
@@ -277,7 +277,7 @@ async def test_slow_body_times_out() -> None:
     async def receive() -> dict[str, Any]:
         if messages:
             return messages.pop()
-        await anyio.sleep(10)
+        await anyio.sleep_forever()
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
@@ -438,7 +438,7 @@ async def test_handlers_still_running_at_timeout_are_reported_dropped() -> None:
 
     @app.on(NewChat)
     async def forever(event: NewChat) -> None:
-        await anyio.sleep(60)
+        await anyio.sleep_forever()
 
     delivery = Delivery(app, "newChat")
     with anyio.fail_after(5):
@@ -488,7 +488,7 @@ async def test_a_body_that_never_starts_times_out() -> None:
     replies: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
-        await anyio.sleep(10)
+        await anyio.sleep_forever()
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
@@ -513,7 +513,7 @@ async def raw_call(
             if gap and len(pending) < len(messages):
                 await anyio.sleep(gap)
             return pending.pop(0)
-        await anyio.sleep(10)
+        await anyio.sleep_forever()
         return {"type": "http.disconnect"}
 
     async def send(message: dict[str, Any]) -> None:
@@ -581,7 +581,7 @@ async def test_a_slow_chatbot_answers_the_fallback(caplog: pytest.LogCaptureFixt
 
     @app.on(ChatbotCallback)
     async def bot(event: ChatbotCallback) -> str:
-        await anyio.sleep(5)
+        await anyio.sleep_forever()
         return "too late"
 
     with anyio.fail_after(2):
@@ -645,7 +645,7 @@ async def test_a_failing_on_dropped_hook_does_not_stop_the_drain(
 
     @app.on(NewChat)
     async def forever(event: NewChat) -> None:
-        await anyio.sleep(60)
+        await anyio.sleep_forever()
 
     deliveries = [Delivery(app, "newChat", visitor_name=name) for name in ("a", "b")]
     with anyio.fail_after(5):

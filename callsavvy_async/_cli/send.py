@@ -12,6 +12,7 @@ import anyio
 import typer
 
 from callsavvy_async._cli.app import BaseUrl, PrivateKey, PublicKey, app, console, make_client
+from callsavvy_async._cli.distributed import AllowVolatile, Broker, distributed_send
 from callsavvy_async._cli.progress import SendProgress, send_progress
 from callsavvy_async._cli.report import (
     exit_code,
@@ -109,13 +110,14 @@ BatchSize = Annotated[int, typer.Option(min=1, max=1000, metavar="N", help="Numb
 
 def _check(options: dict[str, Any]) -> None:
     """Exit 2 for options that would do nothing."""
-    if options["journal"] is None:
-        for flag, given in (
-            ("--job-id", options["job_id"]),
-            ("--resend-unknown", options["resend_unknown"]),
-        ):
-            if given:
-                fail(f"{flag} acts on a journal: give --journal FILE too", code=EXIT_USAGE)
+    if options["journal"] is not None or options["broker"]:
+        return
+    for flag, given in (
+        ("--job-id", options["job_id"]),
+        ("--resend-unknown", options["resend_unknown"]),
+    ):
+        if given:
+            fail(f"{flag} acts on a journal: give --journal FILE (or --broker) too", EXIT_USAGE)
 
 
 def run_preview(arguments: dict[str, Any], options: dict[str, Any]) -> NoReturn:
@@ -174,6 +176,8 @@ def run_send(channel: str, arguments: dict[str, Any], options: dict[str, Any]) -
     _check(options)
     if options["dry_run"]:
         run_preview(arguments, options)
+    if options["broker"]:
+        distributed_send(channel, arguments, options)
     cs = make_client(
         options["public_key"],
         options["private_key"],
@@ -246,6 +250,8 @@ def whatsapp(
     dry_run: DryRun = False,
     json: JsonReport = False,
     problems: Problems = None,
+    broker: Broker = None,
+    allow_volatile_redis: AllowVolatile = False,
     public_key: PublicKey = None,
     private_key: PrivateKey = None,
     base_url: BaseUrl = None,
@@ -275,6 +281,8 @@ def sms(
     dry_run: DryRun = False,
     json: JsonReport = False,
     problems: Problems = None,
+    broker: Broker = None,
+    allow_volatile_redis: AllowVolatile = False,
     public_key: PublicKey = None,
     private_key: PrivateKey = None,
     base_url: BaseUrl = None,
@@ -312,6 +320,8 @@ def robocall(
     dry_run: DryRun = False,
     json: JsonReport = False,
     problems: Problems = None,
+    broker: Broker = None,
+    allow_volatile_redis: AllowVolatile = False,
     public_key: PublicKey = None,
     private_key: PrivateKey = None,
     base_url: BaseUrl = None,

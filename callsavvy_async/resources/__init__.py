@@ -1,5 +1,6 @@
 """One thin module per API area: check arguments, build the body, pick the model."""
 
+from callsavvy_async.resources._views import WithRawResponse
 from callsavvy_async.resources.account import Account, Agents, Categories, Departments
 from callsavvy_async.resources.contacts import ContactGroups, Contacts
 from callsavvy_async.resources.conversations import Calls, Chats, Messengers
@@ -22,4 +23,5 @@ __all__ = [
     "Sms",
     "Tickets",
     "Whatsapp",
+    "WithRawResponse",
 ]

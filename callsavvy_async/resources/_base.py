@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from callsavvy_async._errors import InvalidRequestError
+from callsavvy_async._pipeline import Decode, RequestOptions
 
 if TYPE_CHECKING:
     from callsavvy_async._client import AsyncCallsavvy
 
-__all__ = ["Period", "Resource", "compact", "format_period", "format_timestamp", "required"]
+__all__ = [
+    "Decode",
+    "Period",
+    "RequestOptions",
+    "Resource",
+    "compact",
+    "format_period",
+    "format_timestamp",
+    "required",
+]
+
+_T = TypeVar("_T")
 
 Period = dt.date | dt.datetime | str
 _PERIOD = re.compile(r"\d{4}-\d{2}(-\d{2}( \d{2}:\d{2}:\d{2})?)?")
@@ -25,6 +38,17 @@ class Resource:
 
     def __init__(self, client: AsyncCallsavvy) -> None:
         self._client = client
+
+    async def _request(
+        self,
+        resource: str,
+        body: Mapping[str, Any],
+        decode: Decode[_T],
+        *,
+        write: bool,
+        options: RequestOptions,
+    ) -> _T:
+        return await self._client._request(resource, body, decode, write=write, options=options)
 
 
 def compact(**fields: Any) -> dict[str, Any]:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import builtins
+from typing import Unpack
+
 import attrs
 
 from callsavvy_async._errors import InvalidRequestError
 from callsavvy_async.models import Contact, ContactGroup
 from callsavvy_async.recipients import normalise_number
-from callsavvy_async.resources._base import Resource, compact, optional, required
+from callsavvy_async.resources._base import (
+    Decode,
+    RequestOptions,
+    Resource,
+    compact,
+    optional,
+    required,
+)
+from callsavvy_async.resources._raw import RawView, raw
 
-__all__ = ["ContactGroups", "Contacts"]
+__all__ = ["ContactGroups", "ContactGroupsRaw", "Contacts", "ContactsRaw"]
 
 
 @attrs.frozen
@@ -20,10 +31,14 @@ class _Deleted:
 class Contacts(Resource):
     __slots__ = ()
 
-    async def list(self, group_id: str | None = None) -> list[Contact]:
+    async def list(
+        self, group_id: str | None = None, **options: Unpack[RequestOptions]
+    ) -> builtins.list[Contact]:
         """Contacts, optionally only those of one group (getContacts)."""
         body = compact(group_id=optional("group_id", group_id))
-        return await self._client._call("getContacts", body, list[Contact], write=False)
+        return await self._request(
+            "getContacts", body, Decode(builtins.list[Contact]), write=False, options=options
+        )
 
     async def create(
         self,
@@ -31,8 +46,10 @@ class Contacts(Resource):
         email: str | None = None,
         phone: str | None = None,
         group_id: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> Contact:
-        """A new contact; it needs an email address, a phone number or both (createContact)."""
+        """A new contact; it needs an email address, a phone number or both (createContact).
+        The fields sent fill what the answer leaves out."""
         if not email and not phone:
             raise InvalidRequestError("createContact needs an email or a phone (or both)")
         if email and "@" not in required("email", email):
@@ -43,18 +60,32 @@ class Contacts(Resource):
             phone=normalise_number(phone) if phone else None,
             group_id=optional("group_id", group_id),
         )
-        return await self._client._call("createContact", body, Contact, write=True)
+        return await self._request(
+            "createContact", body, Decode(Contact, fill=body), write=True, options=options
+        )
 
-    async def delete(self, contact_id: str) -> str:
+    async def delete(self, contact_id: str, **options: Unpack[RequestOptions]) -> str:
         """Delete a contact and return its id (deleteContact)."""
         body = {"contact_id": required("contact_id", contact_id)}
-        deleted = await self._client._call("deleteContact", body, _Deleted, write=True)
-        return deleted.contact_id
+        decode = Decode(_Deleted).then(lambda deleted: deleted.contact_id)
+        return await self._request("deleteContact", body, decode, write=True, options=options)
 
 
 class ContactGroups(Resource):
     __slots__ = ()
 
-    async def list(self) -> list[ContactGroup]:
+    async def list(self, **options: Unpack[RequestOptions]) -> list[ContactGroup]:
         """Every contact group (getContactGroups)."""
-        return await self._client._call("getContactGroups", {}, list[ContactGroup], write=False)
+        return await self._request(
+            "getContactGroups", {}, Decode(list[ContactGroup]), write=False, options=options
+        )
+
+
+class ContactsRaw(RawView[Contacts]):
+    list = raw(Contacts.list)
+    create = raw(Contacts.create)
+    delete = raw(Contacts.delete)
+
+
+class ContactGroupsRaw(RawView[ContactGroups]):
+    list = raw(ContactGroups.list)

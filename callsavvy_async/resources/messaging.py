@@ -2,19 +2,51 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractAsyncContextManager
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Unpack
+
+import attrs
 
 from callsavvy_async._errors import InvalidRequestError
-from callsavvy_async.bulk import BulkReport, BulkStream, ProgressCallback, run_bulk, stream_bulk
-from callsavvy_async.journal import job_identity
+from callsavvy_async.bulk import (
+    BulkOptions,
+    BulkReport,
+    BulkStream,
+    SendBatch,
+    job_identity,
+    run_bulk,
+    stream_bulk,
+)
+from callsavvy_async.bulk._options import check_pool, job_options
 from callsavvy_async.models import SendResult
 from callsavvy_async.recipients import Source, recipient_list
-from callsavvy_async.resources._base import Resource, compact, optional, required
+from callsavvy_async.resources._base import (
+    Decode,
+    RequestOptions,
+    Resource,
+    compact,
+    optional,
+    required,
+)
+from callsavvy_async.resources._raw import RawView, raw
 
-__all__ = ["CALL_TYPES", "WHATSAPP_MAX_RECIPIENTS", "CallType", "Robocalls", "Sms", "Whatsapp"]
+if TYPE_CHECKING:
+    from callsavvy_async._client import AsyncCallsavvy
+
+__all__ = [
+    "CALL_TYPES",
+    "WHATSAPP_MAX_RECIPIENTS",
+    "BulkChannel",
+    "CallType",
+    "Robocalls",
+    "RobocallsRaw",
+    "Sms",
+    "SmsRaw",
+    "Whatsapp",
+    "WhatsappRaw",
+    "batch_sender",
+]
 
 WHATSAPP_MAX_RECIPIENTS = 30
 CallType = Literal["Pre-recorded-Audio", "Text-2-Speech"]
@@ -54,64 +86,72 @@ def check_duration(duration: int | str) -> str:
 DEFAULT_BATCH_SIZE = 100
 
 
-def bulk_options(
-    *,
-    concurrency: int = 8,
-    rate_per_second: float | None = None,
-    journal: str | os.PathLike[str] | None = None,
-    job_id: str | None = None,
-    resend_unknown: bool = False,
-    strict_numbers: bool = False,
-    on_progress: ProgressCallback | None = None,
-) -> dict[str, Any]:
-    """The options every bulk send takes (see `callsavvy_async.bulk`)."""
-    return {
-        "concurrency": concurrency,
-        "rate_per_second": rate_per_second,
-        "journal": journal,
-        "job_id": job_id,
-        "resend_unknown": resend_unknown,
-        "strict_numbers": strict_numbers,
-        "on_progress": on_progress,
-    }
+@attrs.frozen
+class BulkChannel:
+    """One kind of bulk send: its name in job identities, the API resource, the body
+    fields besides the recipients, and what else makes two jobs the same job."""
+
+    name: str
+    resource: str
+    fields: Mapping[str, str]
+    key: tuple[object, ...]
+
+    def identity(self, job_id: str | None) -> str:
+        return f"{self.name}:job:{job_id}" if job_id else job_identity(self.name, *self.key)
+
+
+def batch_sender(client: AsyncCallsavvy, channel: BulkChannel) -> SendBatch:
+    """Send one batch of numbers the bulk engine already normalised, without client
+    retries (the engine decides what may be retried). The one place bulk sends reach
+    into the client's request pipeline."""
+    single = client.with_options(max_retries=0)
+    resource, fields = channel.resource, dict(channel.fields)
+
+    async def send_batch(numbers: list[str]) -> SendResult:
+        body = {**fields, "recipient": ",".join(numbers)}
+        return await single._call(resource, body, SendResult, write=True)
+
+    return send_batch
 
 
 class _BulkSender(Resource):
-    """Bulk sends through the client's pool, retried only by the bulk engine."""
+    """Bulk sends through the client's pool: one preparation for every channel."""
 
     __slots__ = ()
 
-    def _bulk_arguments(
-        self, channel: str, key: tuple[object, ...], batch_size: int, options: dict[str, Any]
+    def _job(
+        self, channel: BulkChannel, recipients: Source, batch_size: int, options: BulkOptions
     ) -> dict[str, Any]:
-        job_id = options.pop("job_id")
-        identity = f"{channel}:job:{job_id}" if job_id else job_identity(channel, *key)
+        checked = job_options(options, batch_size=batch_size)
+        check_pool(checked.concurrency, self._client.max_connections)
         return {
-            "identity": identity,
+            "send_batch": batch_sender(self._client, channel),
+            "source": recipients,
+            "identity": channel.identity(checked.job_id),
             "batch_size": batch_size,
-            "max_connections": self._client.max_connections,
-            **options,
+            "options": checked,
         }
 
-    def _sender(
-        self, resource: str, fields: dict[str, Any]
-    ) -> Callable[[list[str]], Awaitable[SendResult]]:
-        """Send one batch of numbers the bulk engine already normalised, without client
-        retries: the engine decides what may be retried."""
-        client = self._client.with_options(max_retries=0)
+    async def _run(
+        self, channel: BulkChannel, recipients: Source, batch_size: int, options: BulkOptions
+    ) -> BulkReport:
+        return await run_bulk(**self._job(channel, recipients, batch_size, options))
 
-        async def send_batch(numbers: list[str]) -> SendResult:
-            body = {**fields, "recipient": ",".join(numbers)}
-            return await client._call(resource, body, SendResult, write=True)
-
-        return send_batch
+    def _stream(
+        self, channel: BulkChannel, recipients: Source, batch_size: int, options: BulkOptions
+    ) -> AbstractAsyncContextManager[BulkStream]:
+        return stream_bulk(**self._job(channel, recipients, batch_size, options))
 
 
 class Sms(_BulkSender):
     __slots__ = ()
 
     async def send(
-        self, recipients: Recipients, message: str, sender_id: str | None = None
+        self,
+        recipients: Recipients,
+        message: str,
+        sender_id: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> SendResult:
         """Send one SMS to one or more numbers (sendSMS)."""
         body = compact(
@@ -119,7 +159,7 @@ class Sms(_BulkSender):
             recipient=joined_recipients(recipients),
             message=required("message", message),
         )
-        return await self._client._call("sendSMS", body, SendResult, write=True)
+        return await self._request("sendSMS", body, Decode(SendResult), write=True, options=options)
 
     async def send_bulk(
         self,
@@ -128,13 +168,11 @@ class Sms(_BulkSender):
         sender_id: str | None = None,
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        **options: Any,
+        **options: Unpack[BulkOptions],
     ) -> BulkReport:
         """Send one SMS to every recipient, `batch_size` numbers per request; each at most
-        once. Options: concurrency, rate_per_second, journal, job_id, resend_unknown,
-        strict_numbers, on_progress."""
-        send_batch, arguments = self._prepare(message, sender_id, batch_size, options)
-        return await run_bulk(send_batch, recipients, **arguments)
+        once. Options: see `BulkOptions`."""
+        return await self._run(self.channel(message, sender_id), recipients, batch_size, options)
 
     def send_bulk_iter(
         self,
@@ -143,23 +181,18 @@ class Sms(_BulkSender):
         sender_id: str | None = None,
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        **options: Any,
+        **options: Unpack[BulkOptions],
     ) -> AbstractAsyncContextManager[BulkStream]:
         """Like send_bulk, as `async with ... as results: async for batch in results`."""
-        send_batch, arguments = self._prepare(message, sender_id, batch_size, options)
-        return stream_bulk(send_batch, recipients, **arguments)
+        return self._stream(self.channel(message, sender_id), recipients, batch_size, options)
 
-    def _prepare(
-        self, message: str, sender_id: str | None, batch_size: int, options: dict[str, Any]
-    ) -> tuple[Any, dict[str, Any]]:
+    @staticmethod
+    def channel(message: str, sender_id: str | None = None) -> BulkChannel:
+        """The bulk channel of an SMS job (checks its fields)."""
         required("message", message)
         optional("sender_id", sender_id)
-        send_batch = self._sender("sendSMS", compact(sender_id=sender_id, message=message))
-
-        arguments = self._bulk_arguments(
-            "sms", (message, sender_id), batch_size, bulk_options(**options)
-        )
-        return send_batch, arguments
+        fields = compact(sender_id=sender_id, message=message)
+        return BulkChannel("sms", "sendSMS", fields, (message, sender_id))
 
 
 class Robocalls(_BulkSender):
@@ -171,6 +204,7 @@ class Robocalls(_BulkSender):
         message: str,
         call_type: CallType,
         duration: int,
+        **options: Unpack[RequestOptions],
     ) -> SendResult:
         """Call numbers and play an MP3 URL or read text aloud for `duration` minutes
         (sendRobocall)."""
@@ -180,7 +214,9 @@ class Robocalls(_BulkSender):
             "message": required("message", message),
             "duration": check_duration(duration),
         }
-        return await self._client._call("sendRobocall", body, SendResult, write=True)
+        return await self._request(
+            "sendRobocall", body, Decode(SendResult), write=True, options=options
+        )
 
     async def send_bulk(
         self,
@@ -190,12 +226,12 @@ class Robocalls(_BulkSender):
         duration: int,
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        **options: Any,
+        **options: Unpack[BulkOptions],
     ) -> BulkReport:
         """Place one robocall to every recipient, `batch_size` numbers per request; each
-        at most once. Options as for Sms.send_bulk."""
-        send_batch, arguments = self._prepare(message, call_type, duration, batch_size, options)
-        return await run_bulk(send_batch, recipients, **arguments)
+        at most once. Options: see `BulkOptions`."""
+        channel = self.channel(message, call_type, duration)
+        return await self._run(channel, recipients, batch_size, options)
 
     def send_bulk_iter(
         self,
@@ -205,42 +241,36 @@ class Robocalls(_BulkSender):
         duration: int,
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        **options: Any,
+        **options: Unpack[BulkOptions],
     ) -> AbstractAsyncContextManager[BulkStream]:
         """Like send_bulk, as `async with ... as results: async for batch in results`."""
-        send_batch, arguments = self._prepare(message, call_type, duration, batch_size, options)
-        return stream_bulk(send_batch, recipients, **arguments)
+        channel = self.channel(message, call_type, duration)
+        return self._stream(channel, recipients, batch_size, options)
 
-    def _prepare(
-        self,
-        message: str,
-        call_type: CallType,
-        duration: int,
-        batch_size: int,
-        options: dict[str, Any],
-    ) -> tuple[Any, dict[str, Any]]:
+    @staticmethod
+    def channel(message: str, call_type: CallType, duration: int) -> BulkChannel:
+        """The bulk channel of a robocall job (checks its fields)."""
         required("message", message)
         check_call_type(call_type)
-        check_duration(duration)
         fields = {"call_type": call_type, "message": message, "duration": check_duration(duration)}
-        send_batch = self._sender("sendRobocall", fields)
-
-        key = (message, call_type, duration)
-        arguments = self._bulk_arguments("robocall", key, batch_size, bulk_options(**options))
-        return send_batch, arguments
+        return BulkChannel("robocall", "sendRobocall", fields, (message, call_type, duration))
 
 
 class Whatsapp(_BulkSender):
     __slots__ = ()
 
-    async def send(self, uid: str, recipients: Recipients, message: str) -> SendResult:
+    async def send(
+        self, uid: str, recipients: Recipients, message: str, **options: Unpack[RequestOptions]
+    ) -> SendResult:
         """Send one WhatsApp message to at most 30 numbers from channel `uid` (sendWhatsapp)."""
         body = {
             "uid": required("uid", uid),
             "recipient": joined_recipients(recipients, limit=WHATSAPP_MAX_RECIPIENTS),
             "message": required("message", message),
         }
-        return await self._client._call("sendWhatsapp", body, SendResult, write=True)
+        return await self._request(
+            "sendWhatsapp", body, Decode(SendResult), write=True, options=options
+        )
 
     async def send_bulk(
         self,
@@ -249,12 +279,13 @@ class Whatsapp(_BulkSender):
         message: str,
         *,
         batch_size: int = WHATSAPP_MAX_RECIPIENTS,
-        **options: Any,
+        **options: Unpack[BulkOptions],
     ) -> BulkReport:
         """Send one WhatsApp message from channel `uid` to every recipient, 30 per request;
-        each at most once. Options as for Sms.send_bulk."""
-        send_batch, arguments = self._prepare(uid, message, batch_size, options)
-        return await run_bulk(send_batch, recipients, **arguments)
+        each at most once. Options: see `BulkOptions`."""
+        return await self._run(
+            self.channel(uid, message, batch_size), recipients, batch_size, options
+        )
 
     def send_bulk_iter(
         self,
@@ -263,24 +294,32 @@ class Whatsapp(_BulkSender):
         message: str,
         *,
         batch_size: int = WHATSAPP_MAX_RECIPIENTS,
-        **options: Any,
+        **options: Unpack[BulkOptions],
     ) -> AbstractAsyncContextManager[BulkStream]:
         """Like send_bulk, as `async with ... as results: async for batch in results`."""
-        send_batch, arguments = self._prepare(uid, message, batch_size, options)
-        return stream_bulk(send_batch, recipients, **arguments)
+        channel = self.channel(uid, message, batch_size)
+        return self._stream(channel, recipients, batch_size, options)
 
-    def _prepare(
-        self, uid: str, message: str, batch_size: int, options: dict[str, Any]
-    ) -> tuple[Any, dict[str, Any]]:
+    @staticmethod
+    def channel(uid: str, message: str, batch_size: int = WHATSAPP_MAX_RECIPIENTS) -> BulkChannel:
+        """The bulk channel of a WhatsApp job (checks its fields and batch size)."""
         required("uid", uid)
         required("message", message)
         if batch_size > WHATSAPP_MAX_RECIPIENTS:
             raise InvalidRequestError(
                 f"batch_size: WhatsApp takes at most {WHATSAPP_MAX_RECIPIENTS} recipients per call"
             )
-        send_batch = self._sender("sendWhatsapp", {"uid": uid, "message": message})
+        fields = {"uid": uid, "message": message}
+        return BulkChannel("whatsapp", "sendWhatsapp", fields, (uid, message))
 
-        arguments = self._bulk_arguments(
-            "whatsapp", (uid, message), batch_size, bulk_options(**options)
-        )
-        return send_batch, arguments
+
+class SmsRaw(RawView[Sms]):
+    send = raw(Sms.send)
+
+
+class RobocallsRaw(RawView[Robocalls]):
+    send = raw(Robocalls.send)
+
+
+class WhatsappRaw(RawView[Whatsapp]):
+    send = raw(Whatsapp.send)

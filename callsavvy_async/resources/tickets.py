@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+from typing import Unpack
 
 from callsavvy_async._errors import InvalidRequestError
 from callsavvy_async.models import CreatedTicket, Ticket, TicketMessage, TicketReply
 from callsavvy_async.resources._base import (
+    Decode,
     Period,
+    RequestOptions,
     Resource,
     compact,
     format_period,
@@ -16,8 +19,9 @@ from callsavvy_async.resources._base import (
     optional,
     required,
 )
+from callsavvy_async.resources._raw import RawView, raw
 
-__all__ = ["Tickets"]
+__all__ = ["Tickets", "TicketsRaw"]
 
 
 class Tickets(Resource):
@@ -30,6 +34,7 @@ class Tickets(Resource):
         ticket_status: str | None = None,
         sender_email: str | None = None,
         period: Period | None = None,
+        **options: Unpack[RequestOptions],
     ) -> list[Ticket]:
         """Support tickets, optionally filtered (getTickets)."""
         body = compact(
@@ -38,12 +43,17 @@ class Tickets(Resource):
             sender_email=optional("sender_email", sender_email),
             datetime=format_period(period),
         )
-        return await self._client._call("getTickets", body, list[Ticket], write=False)
+        return await self._request(
+            "getTickets", body, Decode(list[Ticket]), write=False, options=options
+        )
 
-    async def conversation(self, ticket_id: str) -> builtins.list[TicketMessage]:
+    async def conversation(
+        self, ticket_id: str, **options: Unpack[RequestOptions]
+    ) -> builtins.list[TicketMessage]:
         """Every message of one ticket, oldest first as the API returns them (getTicket)."""
         body = {"ticket_id": required("ticket_id", ticket_id)}
-        return await self._client._call("getTicket", body, list[TicketMessage], write=False)
+        decode = Decode(builtins.list[TicketMessage])
+        return await self._request("getTicket", body, decode, write=False, options=options)
 
     async def create(
         self,
@@ -53,8 +63,10 @@ class Tickets(Resource):
         sender_email: str,
         subject: str,
         message: str,
+        **options: Unpack[RequestOptions],
     ) -> CreatedTicket:
-        """Open a ticket on a customer's behalf (createTicket)."""
+        """Open a ticket on a customer's behalf (createTicket); the subject and sender
+        fill what the answer leaves out."""
         body = {
             "department_id": required("department_id", department_id),
             "sender_name": required("sender_name", sender_name),
@@ -62,7 +74,13 @@ class Tickets(Resource):
             "ticket_subject": required("subject", subject),
             "ticket_message": required("message", message),
         }
-        return await self._client._call("createTicket", body, CreatedTicket, write=True)
+        sent = {
+            "subject": body["ticket_subject"],
+            "sender_name": body["sender_name"],
+            "sender_email": body["sender_email"],
+        }
+        decode = Decode(CreatedTicket, fill=sent)
+        return await self._request("createTicket", body, decode, write=True, options=options)
 
     async def reply(
         self,
@@ -71,6 +89,7 @@ class Tickets(Resource):
         message: str,
         response_date: dt.datetime | str | None = None,
         agent_id: str | None = None,
+        **options: Unpack[RequestOptions],
     ) -> TicketReply:
         """Add a reply from an agent (`agent_id`) or the customer (replyTicket).
 
@@ -82,7 +101,16 @@ class Tickets(Resource):
             response_date=_response_date(response_date),
             replying_agent_id=optional("agent_id", agent_id),
         )
-        return await self._client._call("replyTicket", body, TicketReply, write=True)
+        return await self._request(
+            "replyTicket", body, Decode(TicketReply), write=True, options=options
+        )
+
+
+class TicketsRaw(RawView[Tickets]):
+    list = raw(Tickets.list)
+    conversation = raw(Tickets.conversation)
+    create = raw(Tickets.create)
+    reply = raw(Tickets.reply)
 
 
 def _response_date(value: dt.datetime | str | None) -> str:

@@ -11,12 +11,10 @@ from collections.abc import Awaitable, Callable, Collection, Iterator
 
 import anyio
 
+from callsavvy_async._asgi import Receive, Scope, Send
 from callsavvy_async.sandbox._faults import Decision, Faults, LostAnswer
 from callsavvy_async.sandbox._fields import Body, Rejected
 from callsavvy_async.sandbox._http import (
-    Receive,
-    Scope,
-    Send,
     TooLarge,
     answer_envelope,
     answer_page,

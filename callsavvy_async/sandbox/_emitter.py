@@ -8,11 +8,11 @@ from collections.abc import AsyncIterator, Mapping
 
 import httpx
 
-from callsavvy_async.sandbox._http import ASGIApp
+from callsavvy_async._asgi import ASGIApp
 from callsavvy_async.sandbox._payloads import encoded_event
 from callsavvy_async.sandbox._state import Event
 
-__all__ = ["ASGIApp", "Target", "fire_events", "post_event", "redirect_advice"]
+__all__ = ["Target", "fire_events", "post_event", "redirect_advice"]
 
 Target = str | ASGIApp | tuple[ASGIApp, str]
 """A URL; an ASGI app (posted at "/"); or an app and the path (with query) to post at."""

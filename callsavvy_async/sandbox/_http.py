@@ -4,27 +4,17 @@ envelope or a proxy's HTML page, and the lifespan handshake."""
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from callsavvy_async._asgi import Receive, Send
+
 __all__ = [
-    "ASGIApp",
-    "Message",
-    "Receive",
-    "Scope",
-    "Send",
     "TooLarge",
     "answer_envelope",
     "answer_page",
     "read_body",
     "run_lifespan",
 ]
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 _REASONS = {500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
 

@@ -9,7 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from callsavvy_async.sandbox._http import Send
+from callsavvy_async._asgi import Send
 from callsavvy_async.sandbox._ledger import LedgerEntry
 
 __all__ = ["PREFIX", "answer_inspection", "is_inspection"]

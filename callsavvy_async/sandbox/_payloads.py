@@ -1,24 +1,26 @@
 """Webhook events as Callsavvy posts them, filled from the sandbox's own records so an
 event names a real department, ticket, call or chat. Building and encoding the payload is
-left to `callsavvy_async.testing`, so the sandbox and users' tests send the same bytes."""
+`callsavvy_async._samples`' job, so the sandbox and users' tests send the same bytes."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
+from callsavvy_async._event_names import (
+    CALL_SUMMARY,
+    CALLER_INFORMATION,
+    CHATBOT_CALLBACK,
+    EVENT_NAMES,
+    NEW_CHAT,
+    NEW_TICKET_OPENED,
+    TICKET_ESCALATED,
+)
+from callsavvy_async._samples import encode_event, sample_payload
 from callsavvy_async.sandbox._fields import Record
 from callsavvy_async.sandbox._state import State
 
 __all__ = ["EVENT_NAMES", "encoded_event", "state_fields"]
 
-EVENT_NAMES = (
-    "callerInformation",
-    "callSummary",
-    "newTicketOpened",
-    "ticketEscalated",
-    "newChat",
-    "chatbotCallback",
-)
 BOT_QUESTION = "What are your opening hours on Saturday?"
 
 
@@ -26,9 +28,6 @@ def encoded_event(event_name: str, fields: Mapping[str, object]) -> tuple[str, b
     """Content type and body of `event_name` with `fields` (None leaves a field out; an
     "event" field replaces the wire name, to try unknown events): JSON, or form-encoded
     for chatbotCallback."""
-    # Imported here: callsavvy_async.testing imports this package.
-    from callsavvy_async.testing import encode_event, sample_payload
-
     payload = sample_payload(event_name, **{k: v for k, v in fields.items() if k != "event"})
     if fields.get("event") is not None:
         payload["event"] = fields["event"]
@@ -37,11 +36,11 @@ def encoded_event(event_name: str, fields: Mapping[str, object]) -> tuple[str, b
 
 def state_fields(state: State, event_name: str) -> Record:
     """Every documented field of `event_name`, taken from the newest matching record."""
-    if event_name in ("callerInformation", "callSummary"):
+    if event_name in (CALLER_INFORMATION, CALL_SUMMARY):
         return _call_fields(state, event_name)
-    if event_name in ("newTicketOpened", "ticketEscalated"):
+    if event_name in (NEW_TICKET_OPENED, TICKET_ESCALATED):
         return _ticket_fields(state, event_name)
-    if event_name == "newChat":
+    if event_name == NEW_CHAT:
         chat = state.chats[-1]
         return {
             "chat_department": chat["department_id"],
@@ -49,7 +48,7 @@ def state_fields(state: State, event_name: str) -> Record:
             "visitor_email": chat["visitor_email"],
             "visitor_phone": chat["visitor_phone"],
         }
-    if event_name == "chatbotCallback":
+    if event_name == CHATBOT_CALLBACK:
         visitor = state.messengers[-1]
         return {
             "original_message": BOT_QUESTION,
@@ -64,7 +63,7 @@ def state_fields(state: State, event_name: str) -> Record:
 def _call_fields(state: State, event_name: str) -> Record:
     incoming = (call for call in reversed(state.calls) if call["direction"] == "Incoming")
     call = next(incoming, state.calls[-1])
-    if event_name == "callerInformation":
+    if event_name == CALLER_INFORMATION:
         return {
             "call_department": call["department_id"],
             "caller_number": call["caller"],
@@ -82,7 +81,7 @@ def _call_fields(state: State, event_name: str) -> Record:
 
 def _ticket_fields(state: State, event_name: str) -> Record:
     tickets = list(state.tickets.values())
-    if event_name == "newTicketOpened":
+    if event_name == NEW_TICKET_OPENED:
         ticket = tickets[-1]
         return {
             "ticket_id": ticket["ticket_id"],

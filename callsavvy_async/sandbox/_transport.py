@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import httpx
 
+from callsavvy_async._asgi import ASGIApp, Receive, Scope, Send
 from callsavvy_async.sandbox._app import IN_PROCESS, AnswerLost
-from callsavvy_async.sandbox._http import ASGIApp, Receive, Scope, Send
 
 __all__ = ["InProcessTransport"]
 

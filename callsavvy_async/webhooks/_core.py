@@ -1,15 +1,19 @@
-"""Sans-I/O webhook parsing: (content type, body bytes) to a typed event or a rejection.
+"""Sans-I/O webhook core: a body to a typed event or a `Rejection`, and the token,
+address and forwarded-for rules checked from plain values.
 
-No ASGI and no framework here, so any server, framework or test can reuse it.
+No ASGI, no I/O and no framework here, so any server, framework or test can reuse it.
 """
 
 from __future__ import annotations
 
 import codecs
+import hmac
+import ipaddress
 import json
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_to_bytes
 
 import attrs
 import cattrs
@@ -17,7 +21,17 @@ import cattrs
 from callsavvy_async._convert import converter
 from callsavvy_async.webhooks.events import EVENT_TYPES, Event, UnknownEvent
 
-__all__ = ["Rejection", "parse_event"]
+__all__ = [
+    "Guard",
+    "Rejection",
+    "client_address",
+    "declares_more_than",
+    "parse_event",
+    "token_matches",
+]
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _FIELD = re.compile(r"@ \$\.(\w+)")
 _DECODERS = {name: converter.get_structure_hook(cls) for name, cls in EVENT_TYPES.items()}
@@ -29,6 +43,10 @@ class Rejection:
 
     status: int
     message: str
+
+
+UNAUTHORIZED = Rejection(401, "unauthorized")
+FORBIDDEN = Rejection(403, "forbidden")
 
 
 def parse_event(content_type: str | None, body: bytes) -> Event | UnknownEvent | Rejection:
@@ -104,3 +122,116 @@ def _first_field(error: cattrs.BaseValidationError) -> str:
         if match:
             return match.group(1)
     return "unknown"
+
+
+@attrs.frozen
+class Guard:
+    """Who may deliver: any of `tokens`, from an address in `allowed` (None: any), where
+    only `proxies` may say through X-Forwarded-For whom they forward for."""
+
+    tokens: tuple[bytes, ...] = ()
+    allowed: tuple[IPNetwork, ...] | None = None
+    proxies: tuple[IPNetwork, ...] = ()
+
+    @classmethod
+    def from_settings(
+        cls,
+        token: str | Iterable[str] | None,
+        allowed_ips: Iterable[str] | None,
+        trusted_proxies: Iterable[str] | None,
+    ) -> Guard:
+        """The guard of WebhookApp's `token`, `allowed_ips` and `trusted_proxies`."""
+        tokens = [token] if isinstance(token, str) else list(token or ())
+        if any(not isinstance(t, str) or not t for t in tokens):
+            raise ValueError("tokens must be non-empty strings")
+        allowed = tuple(_networks(allowed_ips)) if allowed_ips is not None else None
+        return cls(tuple(t.encode() for t in tokens), allowed, tuple(_networks(trusted_proxies)))
+
+    @property
+    def open(self) -> bool:
+        """Whether every request passes (no token and no address rule)."""
+        return not self.tokens and self.allowed is None
+
+    def refusal(
+        self,
+        header_token: bytes | None,
+        query: bytes,
+        peer: str | None,
+        forwarded_for: Sequence[bytes],
+    ) -> Rejection | None:
+        """Why a request is refused (401, then 403), or None: from the X-Callsavvy-Token
+        header, the query string, the peer's address and the X-Forwarded-For lines."""
+        if self.tokens and not token_matches(self.tokens, header_token, query):
+            return UNAUTHORIZED
+        if self.allowed is not None:
+            address = client_address(peer, forwarded_for, self.proxies)
+            if address is None or not any(address in net for net in self.allowed):
+                return FORBIDDEN
+        return None
+
+
+def token_matches(tokens: Sequence[bytes], header_token: bytes | None, query: bytes) -> bool:
+    """Whether the header's token or a `token=` in the query is one of `tokens`, each
+    compared in constant time."""
+    offered = [header_token] if header_token else []
+    if b"token=" in query:
+        offered += _query_values(query, b"token")
+    matched = False
+    for candidate in offered:
+        for token in tokens:
+            matched |= hmac.compare_digest(candidate, token)
+    return matched
+
+
+def client_address(
+    peer: str | None, forwarded_for: Sequence[bytes], proxies: Sequence[IPNetwork]
+) -> IPAddress | None:
+    """The caller's address: the peer's, or, when the peer is a trusted proxy, the last
+    X-Forwarded-For hop (the lines read as one list) not itself a trusted proxy."""
+    address = _ip(peer) if peer else None
+    if address is None or not _within(address, proxies):
+        return address
+    hops = b",".join(forwarded_for).decode("latin-1").split(",")
+    for hop in reversed([hop.strip() for hop in hops if hop.strip()]):
+        address = _ip(hop)
+        if address is None or not _within(address, proxies):
+            return address
+    return address
+
+
+def declares_more_than(content_length: bytes, limit: float) -> bool:
+    """Whether a Content-Length declares more than `limit` bytes. One of 19 digits or
+    more counts as 10**18, so int() stays cheap; one that is not a number is left to
+    the body's own count."""
+    if not content_length.isdigit():
+        return False
+    return (10**18 if len(content_length) > 18 else int(content_length)) > limit
+
+
+def _within(address: IPAddress, networks: Sequence[IPNetwork]) -> bool:
+    return any(address in network for network in networks)
+
+
+def _networks(addresses: Iterable[str] | None) -> list[IPNetwork]:
+    return [ipaddress.ip_network(address, strict=False) for address in addresses or ()]
+
+
+def _query_values(query: bytes, name: bytes) -> list[bytes]:
+    """The values of `name` in a query string, byte for byte (raw or percent-encoded)."""
+    values = []
+    for field in query.split(b"&"):
+        key, _, value = field.partition(b"=")
+        if unquote_to_bytes(key.replace(b"+", b" ")) == name:
+            values.append(unquote_to_bytes(value.replace(b"+", b" ")))
+    return values
+
+
+def _ip(text: str) -> IPAddress | None:
+    """An address, IPv4-mapped IPv6 ones (from dual-stack listeners) as IPv4; None if bad."""
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address

@@ -1,7 +1,8 @@
 """The six webhook events Callsavvy sends, and the reply to a ringing call.
 
 Attribute names are the payload's keys; values are decoded like API answers (durations
-to int, timestamps to datetime, "" to None) and unknown keys are kept in `extra`.
+to int, timestamps to datetime, "" to None) and unknown keys are kept in `extra`. Phone
+numbers stay as received; `caller_e164` and `visitor_e164` give them in E.164.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import attrs
+
+from callsavvy_async import _event_names as names
+from callsavvy_async.recipients import InvalidNumberError, normalise_number
 
 __all__ = [
     "EVENT_TYPES",
@@ -30,11 +34,21 @@ def _extra() -> Any:
     return attrs.field(factory=dict, repr=False, eq=False, kw_only=True)
 
 
+def _e164(number: str | None) -> str | None:
+    """`number` in E.164 by the client's own rules, or None when it is not a number."""
+    if number is None:
+        return None
+    try:
+        return normalise_number(number)
+    except InvalidNumberError:
+        return None
+
+
 @attrs.frozen(kw_only=True)
 class CallerInformation:
     """A call is ringing: answer who is calling, within the deadline."""
 
-    WIRE_NAME: ClassVar[str] = "callerInformation"
+    WIRE_NAME: ClassVar[str] = names.CALLER_INFORMATION
     REQUIRED: ClassVar[tuple[str, ...]] = ("caller_number",)
     event: str = WIRE_NAME
     caller_number: str
@@ -42,12 +56,18 @@ class CallerInformation:
     call_status: str | None = None
     extra: Mapping[str, Any] = _extra()
 
+    @property
+    def caller_e164(self) -> str | None:
+        """`caller_number` in E.164 ("+44 7700 900123" as "+447700900123"), None if it
+        is not a phone number."""
+        return _e164(self.caller_number)
+
 
 @attrs.frozen(kw_only=True)
 class CallSummary:
     """A call has ended."""
 
-    WIRE_NAME: ClassVar[str] = "callSummary"
+    WIRE_NAME: ClassVar[str] = names.CALL_SUMMARY
     REQUIRED: ClassVar[tuple[str, ...]] = ("caller_number",)
     event: str = WIRE_NAME
     caller_number: str
@@ -58,10 +78,16 @@ class CallSummary:
     call_status: str | None = None
     extra: Mapping[str, Any] = _extra()
 
+    @property
+    def caller_e164(self) -> str | None:
+        """`caller_number` in E.164 ("+44 7700 900123" as "+447700900123"), None if it
+        is not a phone number."""
+        return _e164(self.caller_number)
+
 
 @attrs.frozen(kw_only=True)
 class NewTicketOpened:
-    WIRE_NAME: ClassVar[str] = "newTicketOpened"
+    WIRE_NAME: ClassVar[str] = names.NEW_TICKET_OPENED
     REQUIRED: ClassVar[tuple[str, ...]] = ("ticket_id",)
     event: str = WIRE_NAME
     ticket_id: str
@@ -74,7 +100,7 @@ class NewTicketOpened:
 
 @attrs.frozen(kw_only=True)
 class TicketEscalated:
-    WIRE_NAME: ClassVar[str] = "ticketEscalated"
+    WIRE_NAME: ClassVar[str] = names.TICKET_ESCALATED
     REQUIRED: ClassVar[tuple[str, ...]] = ("ticket_id",)
     event: str = WIRE_NAME
     ticket_id: str
@@ -88,7 +114,7 @@ class TicketEscalated:
 
 @attrs.frozen(kw_only=True)
 class NewChat:
-    WIRE_NAME: ClassVar[str] = "newChat"
+    WIRE_NAME: ClassVar[str] = names.NEW_CHAT
     REQUIRED: ClassVar[tuple[str, ...]] = ()
     event: str = WIRE_NAME
     chat_department: str | None = None
@@ -97,12 +123,17 @@ class NewChat:
     visitor_phone: str | None = None
     extra: Mapping[str, Any] = _extra()
 
+    @property
+    def visitor_e164(self) -> str | None:
+        """`visitor_phone` in E.164, None if it is absent or not a phone number."""
+        return _e164(self.visitor_phone)
+
 
 @attrs.frozen(kw_only=True)
 class ChatbotCallback:
     """A chatbot needs an answer: reply with text or HTML."""
 
-    WIRE_NAME: ClassVar[str] = "chatbotCallback"
+    WIRE_NAME: ClassVar[str] = names.CHATBOT_CALLBACK
     REQUIRED: ClassVar[tuple[str, ...]] = ("original_message",)
     event: str = WIRE_NAME
     original_message: str
@@ -157,3 +188,4 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ChatbotCallback,
     )
 }
+"""Each event's class by its wire name, in the order of `EVENT_NAMES`."""

@@ -14,7 +14,7 @@ from callsavvy_async._errors import (
     ServerError,
     UnexpectedResponseError,
 )
-from callsavvy_async._retry import parse_retry_after
+from callsavvy_async._pipeline._retry import parse_retry_after
 
 __all__ = ["EXCERPT_CHARS", "excerpt", "read_envelope", "redact"]
 
@@ -72,30 +72,28 @@ def read_envelope(resource: str, response: httpx.Response) -> Any:
 
     body = payload if is_envelope else excerpt(response)
     reason = response.reason_phrase or f"HTTP {status}"
+
+    def error(cls: type[APIError], message: str) -> APIError:
+        return cls(message, resource=resource, status_code=status, body=body, response=response)
+
     if status >= 500:
-        raise ServerError(
-            _envelope_message(payload, reason), resource=resource, status_code=status, body=body
-        )
+        raise error(ServerError, _envelope_message(payload, reason))
     if status == 429:
         raise RateLimitError(
             _envelope_message(payload, reason),
             resource=resource,
-            status_code=status,
             body=body,
+            response=response,
             retry_after=parse_retry_after(response.headers.get("retry-after")),
         )
     if status in (401, 403):
-        message = _envelope_message(payload, reason)
-        raise AuthenticationError(message, resource=resource, status_code=status, body=body)
+        raise error(AuthenticationError, _envelope_message(payload, reason))
     if not is_envelope:
-        raise UnexpectedResponseError(
+        raise error(
+            UnexpectedResponseError,
             f"expected the JSON envelope, got {body!r}"
             if body
             else "expected the JSON envelope, got an empty body",
-            resource=resource,
-            status_code=status,
-            body=body,
         )
     message = _envelope_message(payload, "the request failed")
-    error_class = AuthenticationError if _is_credentials_message(message) else APIError
-    raise error_class(message, resource=resource, status_code=status, body=payload)
+    raise error(AuthenticationError if _is_credentials_message(message) else APIError, message)

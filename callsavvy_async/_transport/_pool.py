@@ -1,29 +1,20 @@
 """An HTTP/1.1 connection pool for httpx whose cost per request does not grow with its size.
 
-httpx's default transport hands every request to httpcore's ``AsyncConnectionPool``, which
-re-scans all of its connections (and, for every idle one, all of them again, plus a
-``poll()`` of its socket) each time a request is queued, assigned or released: upstream
-httpx issue 3215 and httpcore pull request 1035. With 64 connections that is several
-thousand method calls per request, 3 to 5 ms of CPU, so a fan-out of 64 concurrent
-requests reaches under a tenth of the ideal rate at 20 ms of server latency
-(``benchmarks/fanout.py``); this pool costs about 0.5 ms per request through
-``httpx.AsyncClient`` on either backend, whatever its size.
-
-``PoolTransport`` keeps httpcore's own HTTP/1.1 connections (``httpcore.AsyncHTTPConnection``:
-connect, TLS, h11, timeouts, keep-alive expiry and server-disconnect detection are all
-httpcore's) and replaces only the pool around them:
+httpcore's ``AsyncConnectionPool`` re-scans all of its connections each time a request is
+queued, assigned or released (upstream httpx issue 3215, httpcore pull request 1035), so
+its cost per request grows with the number in flight. ``PoolTransport`` keeps httpcore's
+own HTTP/1.1 connections and network backend (connect, TLS, h11, timeouts, keep-alive
+expiry and server-disconnect detection are all httpcore's) and replaces only the pool:
 
 - idle connections sit in a LIFO stack per origin: checking one out and back in is O(1);
-  only the connection being reused has its socket polled for a server-side close;
+  only the connection being reused is asked whether the server closed it;
 - at most ``max_connections`` connections are open (in use plus idle); further requests
-  wait in FIFO order for one to be released, up to the request's ``pool`` timeout
-  (``httpx.PoolTimeout``);
+  wait in FIFO order for one to be released, up to the request's ``pool`` timeout;
 - at most ``max_keepalive_connections`` idle connections are kept, none longer than
   ``keepalive_expiry`` seconds.
 
-It runs wherever anyio runs (asyncio and trio), is not thread-safe (one event loop, like
-any httpx async transport), speaks HTTP/1.1 only and does not do proxies: pass your own
-``httpx.AsyncClient`` for HTTP/2 or a proxy.
+It runs wherever anyio runs (asyncio and trio), is not thread-safe, speaks HTTP/1.1 only
+and does not do proxies: pass your own ``httpx.AsyncClient`` for HTTP/2 or a proxy.
 
     transport = PoolTransport(limits=httpx.Limits(max_connections=64))
     async with httpx.AsyncClient(transport=transport) as client: ...
@@ -35,14 +26,20 @@ import contextlib
 import ssl
 import time
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, Iterable
 from typing import Final, TypeAlias
 
 import anyio
 import httpcore
 import httpx
 
-from callsavvy_async._network import CorkedBackend, SocketOption
+from callsavvy_async._transport._streams import (
+    PooledBody,
+    SocketOption,
+    WatchedBackend,
+    WatchedStream,
+    httpx_error,
+)
 
 __all__ = ["PoolTransport"]
 
@@ -50,32 +47,6 @@ _Origin: TypeAlias = tuple[bytes, bytes, int | None]
 DEFAULT_LIMITS: Final = httpx.Limits(
     max_connections=100, max_keepalive_connections=100, keepalive_expiry=5.0
 )
-
-# httpcore's exceptions and the httpx ones they become, most specific first.
-_EXCEPTIONS: Final[tuple[tuple[type[Exception], type[httpx.TransportError]], ...]] = (
-    (httpcore.ConnectTimeout, httpx.ConnectTimeout),
-    (httpcore.ReadTimeout, httpx.ReadTimeout),
-    (httpcore.WriteTimeout, httpx.WriteTimeout),
-    (httpcore.PoolTimeout, httpx.PoolTimeout),
-    (httpcore.TimeoutException, httpx.TimeoutException),
-    (httpcore.ConnectError, httpx.ConnectError),
-    (httpcore.ReadError, httpx.ReadError),
-    (httpcore.WriteError, httpx.WriteError),
-    (httpcore.NetworkError, httpx.NetworkError),
-    (httpcore.ProxyError, httpx.ProxyError),
-    (httpcore.UnsupportedProtocol, httpx.UnsupportedProtocol),
-    (httpcore.LocalProtocolError, httpx.LocalProtocolError),
-    (httpcore.RemoteProtocolError, httpx.RemoteProtocolError),
-    (httpcore.ProtocolError, httpx.ProtocolError),
-)
-
-
-def _httpx_error(exc: BaseException) -> httpx.TransportError | None:
-    """The httpx exception for an httpcore one, None for anything else."""
-    for core_type, httpx_type in _EXCEPTIONS:
-        if isinstance(exc, core_type):
-            return httpx_type(str(exc))
-    return None
 
 
 class _Waiter:
@@ -122,7 +93,7 @@ class PoolTransport(httpx.AsyncBaseTransport):
         self._slots_taken = 0  # requests holding a connection slot (<= max_connections)
         self._waiters: deque[_Waiter] = deque()
         self._closed = False
-        self._network = CorkedBackend()
+        self._network = WatchedBackend()
 
     @property
     def max_connections(self) -> int | None:
@@ -156,15 +127,27 @@ class PoolTransport(httpx.AsyncBaseTransport):
             response = await connection.handle_async_request(core_request)
         except BaseException as exc:
             await self._checkin(key, connection)
-            error = _httpx_error(exc)
+            error = httpx_error(exc)
             if error is None:
                 raise
             raise error from exc
         assert isinstance(response.stream, AsyncIterable)
+
+        async def check_in() -> None:
+            await self._checkin(key, connection)
+
+        body = PooledBody(response.stream, check_in)
+        if _answered_before_asked(response):
+            await self._close(connection)
+            await body.aclose()
+            raise httpx.RemoteProtocolError(
+                "the server's answer was buffered before the request was written: stray "
+                "bytes after an earlier answer on this connection"
+            )
         return httpx.Response(
             status_code=response.status,
             headers=response.headers,
-            stream=_PooledStream(response.stream, self, key, connection),
+            stream=body,
             extensions=response.extensions,
         )
 
@@ -253,7 +236,6 @@ class PoolTransport(httpx.AsyncBaseTransport):
                 not self._closed
                 and connection.is_idle()
                 and not connection.is_closed()  # a failed connect counts as idle and closed
-                and not _has_unread_bytes(connection)
                 and (self._max_idle is None or self._idle_count < self._max_idle)
             )
             if not keep:
@@ -295,59 +277,9 @@ class PoolTransport(httpx.AsyncBaseTransport):
             await connection.aclose()  # a close that fails leaves nothing to clean up
 
 
-class _PooledStream(httpx.AsyncByteStream):
-    """A response body that hands its connection back to the pool when closed."""
-
-    __slots__ = ("_closed", "_connection", "_key", "_pool", "_stream")
-
-    def __init__(
-        self,
-        stream: AsyncIterable[bytes],
-        pool: PoolTransport,
-        key: _Origin,
-        connection: httpcore.AsyncHTTPConnection,
-    ) -> None:
-        self._stream = stream
-        self._pool = pool
-        self._key = key
-        self._connection = connection
-        self._closed = False
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        try:
-            async for part in self._stream:
-                yield part
-        except Exception as exc:
-            error = _httpx_error(exc)
-            if error is None:
-                raise
-            raise error from exc
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            close = getattr(self._stream, "aclose", None)
-            if close is not None:
-                with anyio.CancelScope(shield=True):
-                    await close()
-        except Exception as exc:
-            error = _httpx_error(exc)
-            if error is None:
-                raise
-            raise error from exc
-        finally:
-            await self._pool._checkin(self._key, self._connection)
-
-
-def _has_unread_bytes(connection: httpcore.AsyncHTTPConnection) -> bool:
-    """Whether the server sent more than its answer. The next request on this connection
-    would take those bytes for its own answer (a stray 429 would make a sent message look
-    unsent, and be sent again), so such a connection is closed rather than kept."""
-    http11 = getattr(connection, "_connection", None)
-    state = getattr(http11, "_h11_state", None)
-    if state is None:
-        return False
-    unread, _ = state.trailing_data
-    return bool(unread)
+def _answered_before_asked(response: httpcore.Response) -> bool:
+    """Whether the answer's head was parsed from bytes read before the request went out:
+    whatever the server sent after an earlier answer, never the answer to this request
+    (taking a stray 429 for a send's answer would make a sent message look unsent)."""
+    stream = response.extensions.get("network_stream")
+    return isinstance(stream, WatchedStream) and not stream.read_since_write

@@ -1,0 +1,241 @@
+"""RedisJournal: the JobStore on Redis (redis-py's asyncio client), shared by every
+process and machine that works on a job. Each step is one Lua script (see `_scripts`), so
+a claim is atomic and an outcome is recorded only by the claim's holder. A Redis that
+can lose acknowledged writes is refused: a lost claim would mean a resend."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from callsavvy_async._errors import VolatileRedisError
+from callsavvy_async.bulk import _scripts
+from callsavvy_async.bulk._store import Admission, Finished, JournalMismatchError, Problem
+
+try:
+    import redis
+    import redis.asyncio as aioredis
+except ImportError as exc:  # pragma: no cover - depends on the install
+    raise ImportError(
+        'RedisJournal needs the distributed extra: pip install "callsavvy-async[distributed]"'
+    ) from exc
+
+__all__ = ["JobKeys", "RedisJournal", "VolatileRedisError", "check_durable"]
+
+logger = logging.getLogger("callsavvy_async.bulk")
+
+COST_UNIT = Decimal(1_000_000)
+_STOPPED = "in flight when the job stopped"
+
+
+@attrs.frozen
+class JobKeys:
+    """The key names of one job, all with the job's hash tag."""
+
+    job: str
+
+    def __getattr__(self, name: str) -> str:
+        return f"callsavvy:{{{self.job}}}:{name}"
+
+
+async def check_durable(client: aioredis.Redis, *, allow_volatile: bool) -> None:
+    """Refuse a Redis without `appendonly yes` and `appendfsync always`, unless allowed."""
+    try:
+        config = await client.config_get("append*")
+    except redis.ResponseError:  # CONFIG renamed or disabled: durability cannot be shown
+        config = {}
+    appendonly, appendfsync = config.get("appendonly", "?"), config.get("appendfsync", "?")
+    if appendonly == "yes" and appendfsync == "always":
+        return
+    message = (
+        f"Redis can lose acknowledged writes (appendonly {appendonly}, appendfsync "
+        f"{appendfsync}), and a lost claim means a resend: run it with --appendonly yes "
+        "--appendfsync always, or allow a volatile Redis (--allow-volatile-redis) to take "
+        "that risk"
+    )
+    if not allow_volatile:
+        raise VolatileRedisError(message)
+    logger.warning("%s; going on, as allowed", message)
+
+
+class RedisJournal:
+    """A JobStore in Redis at `url`. `job` names the job's keys (by default its identity);
+    `allow_volatile` accepts a Redis that can lose acknowledged writes."""
+
+    def __init__(self, url: str, *, job: str | None = None, allow_volatile: bool = False) -> None:
+        self.url = url
+        self._job = job
+        self._allow_volatile = allow_volatile
+        self._owner = f"local:{uuid.uuid4().hex}"
+        self._client: aioredis.Redis | None = None
+        self._keys: JobKeys | None = None
+        self._run = 0
+        self._resend_unknown = False
+
+    @property
+    def keys(self) -> JobKeys:
+        if self._keys is None:
+            raise RuntimeError("the journal is not open: use it inside session()")
+        return self._keys
+
+    @property
+    def _redis(self) -> aioredis.Redis:
+        if self._client is None:
+            raise RuntimeError("the journal is not open: use it inside session()")
+        return self._client
+
+    @asynccontextmanager
+    async def session(self, identity: str, *, resend_unknown: bool) -> AsyncIterator[None]:
+        """Open job `identity` (refusing another job's keys): what was in flight when an
+        earlier run stopped becomes unknown, and failed batches are admitted anew."""
+        client = aioredis.from_url(self.url, decode_responses=True)
+        try:
+            await check_durable(client, allow_volatile=self._allow_volatile)
+            self._client, self._keys = client, JobKeys(self._job or identity)
+            self._resend_unknown = resend_unknown
+            await self._open(identity)
+            yield
+        finally:
+            self._client = None
+            await client.aclose()
+
+    async def _open(self, identity: str) -> None:
+        keys, client = self.keys, self._redis
+        await client.hsetnx(keys.meta, "identity", identity)
+        if await client.hget(keys.meta, "identity") != identity:
+            raise JournalMismatchError(
+                f"Redis job {keys.job!r} belongs to another job: use another job id, "
+                "or the same channel, uid and message"
+            )
+        self._run = int(await client.hincrby(keys.meta, "run", 1))
+        await orphan(client, keys, _STOPPED)
+        retire = ("failed", "unknown") if self._resend_unknown else ("failed",)
+        await reopen(client, keys, "retired", retire)
+        await client.delete(keys.invalid)
+
+    async def admit(
+        self, numbers: Sequence[str], invalid: Sequence[tuple[str, str]] = ()
+    ) -> Admission:
+        """Record a chunk of normalised numbers; return those to send and what the rest are."""
+        return await admit(
+            self._redis, self.keys, self._run, numbers, invalid, self._resend_unknown
+        )
+
+    async def claim(self, numbers: Sequence[str]) -> int:
+        """Record a batch in flight, held by this journal, and return its id."""
+        return await create(self._redis, self.keys, self._run, numbers, self._owner)
+
+    async def finish(self, finished: Finished) -> None:
+        await finish(self._redis, self.keys, self._owner, finished, size=None)
+
+    def problems(self) -> Iterator[Problem]:
+        """Every failed, unknown or invalid recipient of the job, read from Redis."""
+        client = redis.Redis.from_url(self.url, decode_responses=True)
+        try:
+            yield from problems(client, self.keys)
+        finally:
+            client.close()
+
+
+_SHAS: dict[str, str] = {}
+
+
+async def _script(client: aioredis.Redis, source: str, keys: list[str], args: list[Any]) -> Any:
+    """Run a script by its digest, loading it first where the server lacks it."""
+    sha = _SHAS.get(source)
+    if sha is None:
+        sha = _SHAS[source] = hashlib.sha1(source.encode()).hexdigest()
+    try:
+        return await client.evalsha(sha, len(keys), *keys, *args)
+    except redis.exceptions.NoScriptError:
+        return await client.eval(source, len(keys), *keys, *args)
+
+
+async def admit(
+    client: aioredis.Redis,
+    keys: JobKeys,
+    run: int,
+    numbers: Sequence[str],
+    invalid: Sequence[tuple[str, str]],
+    resend_unknown: bool,
+) -> Admission:
+    """Sort a chunk by what the job knows of each number, in one script call."""
+    if invalid:
+        await client.rpush(keys.invalid, *(json.dumps(item) for item in invalid))
+        await client.hincrby(keys.counts, "invalid", len(invalid))
+    if not numbers:
+        return Admission([])
+    args = [run, int(resend_unknown), *numbers]
+    codes = await _script(client, _scripts.ADMIT, [keys.rcpt, keys.state, keys.counts], args)
+    new = [number for number, code in zip(numbers, codes, strict=True) if code == 0]
+    return Admission(new, codes.count(1), codes.count(2), codes.count(3))
+
+
+async def create(
+    client: aioredis.Redis,
+    keys: JobKeys,
+    run: int,
+    numbers: Sequence[str],
+    owner: str | None,
+) -> int:
+    """A new batch: claimed by `owner`, or pending (frozen for workers) when None."""
+    state = "pending" if owner is None else "inflight"
+    script_keys = [keys.meta, keys.batch, keys.state, keys.inflight, keys.rcpt, keys.counts]
+    args = [run, state, owner or "", *numbers]
+    return int(await _script(client, _scripts.CREATE, script_keys, args))
+
+
+async def claim(client: aioredis.Redis, keys: JobKeys, batch: int, owner: str) -> list[str] | None:
+    """Claim a frozen batch for `owner`: its numbers, or None if it is not pending."""
+    script_keys = [keys.batch, keys.state, keys.inflight, keys.counts]
+    numbers = await _script(client, _scripts.CLAIM, script_keys, [batch, owner])
+    return None if numbers is None else str(numbers).split(",")
+
+
+async def finish(
+    client: aioredis.Redis, keys: JobKeys, owner: str, finished: Finished, size: int | None
+) -> bool:
+    """Record an outcome if `owner` still holds the claim; whether it did."""
+    if size is None:
+        numbers = await client.hget(keys.batch, str(finished.batch))
+        size = 0 if numbers is None else str(numbers).count(",") + 1
+    cost = int((finished.cost or 0) * COST_UNIT)
+    args = [finished.batch, owner, finished.outcome, size, cost, finished.reason or ""]
+    script_keys = [keys.state, keys.inflight, keys.counts, keys.reason]
+    return bool(await _script(client, _scripts.FINISH, script_keys, args))
+
+
+async def orphan(client: aioredis.Redis, keys: JobKeys, reason: str, *owners: str) -> int:
+    """Batches claimed by `owners` (all when none given) become unknown; how many."""
+    script_keys = [keys.state, keys.inflight, keys.counts, keys.reason, keys.batch]
+    return int(await _script(client, _scripts.ORPHAN, script_keys, [reason, *owners]))
+
+
+async def reopen(
+    client: aioredis.Redis, keys: JobKeys, state: str, outcomes: Sequence[str]
+) -> list[int]:
+    """Settled batches with these outcomes become `state`; their ids."""
+    script_keys = [keys.state, keys.counts, keys.batch]
+    ids = await _script(client, _scripts.REOPEN, script_keys, [state, *outcomes])
+    return [int(i) for i in ids]
+
+
+def problems(client: redis.Redis, keys: JobKeys) -> Iterator[Problem]:
+    """Failed and unknown batches' recipients, then the invalid ones (sync: for reports)."""
+    for batch, state in client.hscan_iter(keys.state):
+        if state in ("failed", "unknown"):
+            numbers = client.hget(keys.batch, batch) or ""
+            reason = client.hget(keys.reason, batch) or state
+            for number in str(numbers).split(","):
+                yield Problem(number, str(state), str(reason))
+    for item in client.lrange(keys.invalid, 0, -1):
+        raw, reason = json.loads(item)
+        yield Problem(raw, "invalid", reason)

@@ -1,0 +1,119 @@
+"""The Redis journal's Lua scripts on fakeredis (fast unit tests): a frozen batch is
+claimed once, only the holder records its outcome, a dead owner's batches become unknown
+and are never pending again, and the pacer spaces and pauses requests."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from decimal import Decimal
+
+import fakeredis
+import pytest
+
+from callsavvy_async.bulk import Finished, _redis
+from callsavvy_async.bulk._redis import JobKeys
+
+pytestmark = pytest.mark.anyio
+
+KEYS = JobKeys("job-1")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[fakeredis.FakeAsyncRedis]:
+    client = fakeredis.FakeAsyncRedis(decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+def numbers(count: int, start: int = 0) -> list[str]:
+    return [f"+4479{n:08d}" for n in range(start, start + count)]
+
+
+async def test_keys_carry_the_job_hash_tag() -> None:
+    assert KEYS.state == "callsavvy:{job-1}:state"
+    assert KEYS.counts.startswith("callsavvy:{job-1}:")
+
+
+async def test_a_frozen_batch_is_claimed_by_one_owner_only(
+    client: fakeredis.FakeAsyncRedis,
+) -> None:
+    batch = await _redis.create(client, KEYS, 1, numbers(3), None)
+    assert await client.hget(KEYS.state, str(batch)) == "pending"
+    assert await _redis.claim(client, KEYS, batch, "w1") == numbers(3)
+    assert await _redis.claim(client, KEYS, batch, "w2") is None
+    assert await client.hget(KEYS.inflight, str(batch)) == "w1"
+    assert await client.hget(KEYS.counts, "batches") == "1"
+
+
+async def test_only_the_claim_holder_records_an_outcome(client: fakeredis.FakeAsyncRedis) -> None:
+    batch = await _redis.create(client, KEYS, 1, numbers(2), None)
+    await _redis.claim(client, KEYS, batch, "w1")
+    sent = Finished(batch, "sent", Decimal("0.25"))
+    assert not await _redis.finish(client, KEYS, "w2", sent, size=2)
+    assert await _redis.finish(client, KEYS, "w1", sent, size=2)
+    assert not await _redis.finish(client, KEYS, "w1", Finished(batch, "failed"), size=2)
+    counts = await client.hgetall(KEYS.counts)
+    assert (counts["sent"], counts["cost"], counts["settled"]) == ("2", "250000", "1")
+    assert await client.hget(KEYS.state, str(batch)) == "sent"
+
+
+async def test_a_dead_owners_batches_become_unknown_and_its_late_outcome_is_refused(
+    client: fakeredis.FakeAsyncRedis,
+) -> None:
+    mine = await _redis.create(client, KEYS, 1, numbers(2), None)
+    theirs = await _redis.create(client, KEYS, 1, numbers(3, 10), None)
+    await _redis.claim(client, KEYS, mine, "dead")
+    await _redis.claim(client, KEYS, theirs, "alive")
+    assert await _redis.orphan(client, KEYS, "worker died", "dead") == 1
+    assert await client.hget(KEYS.state, str(mine)) == "unknown"
+    assert await client.hget(KEYS.state, str(theirs)) == "inflight"
+    assert await _redis.claim(client, KEYS, mine, "alive") is None
+    assert not await _redis.finish(client, KEYS, "dead", Finished(mine, "sent"), size=2)
+    assert (await client.hgetall(KEYS.counts))["unknown"] == "2"
+
+
+async def test_admission_sorts_new_duplicate_done_and_unknown(
+    client: fakeredis.FakeAsyncRedis,
+) -> None:
+    first = await _redis.admit(client, KEYS, 1, numbers(4), [], False)
+    assert first.new == numbers(4)
+    done = await _redis.create(client, KEYS, 1, numbers(2), "w")
+    lost = await _redis.create(client, KEYS, 1, numbers(2, 2), "w")
+    await _redis.finish(client, KEYS, "w", Finished(done, "sent"), size=2)
+    await _redis.finish(client, KEYS, "w", Finished(lost, "unknown"), size=2)
+    again = await _redis.admit(client, KEYS, 1, numbers(1), [], False)
+    assert again.duplicate == 1
+    rerun = await _redis.admit(client, KEYS, 2, [*numbers(5), "+447900000000"], [], False)
+    assert (rerun.new, rerun.skipped, rerun.unknown, rerun.duplicate) == (numbers(1, 4), 2, 2, 1)
+    resend = await _redis.admit(client, KEYS, 3, numbers(4), [], True)
+    assert (resend.new, resend.skipped) == (numbers(2, 2), 2)
+
+
+async def test_reopening_puts_failed_batches_back_to_pending(
+    client: fakeredis.FakeAsyncRedis,
+) -> None:
+    batch = await _redis.create(client, KEYS, 1, numbers(3), None)
+    await _redis.claim(client, KEYS, batch, "w")
+    await _redis.finish(client, KEYS, "w", Finished(batch, "failed", reason="no"), size=3)
+    assert await _redis.reopen(client, KEYS, "pending", ["failed"]) == [batch]
+    assert await _redis.claim(client, KEYS, batch, "w2") == numbers(3)
+    assert (await client.hgetall(KEYS.counts))["failed"] == "0"
+
+
+async def test_the_pacer_spaces_requests_and_a_pause_holds_them(
+    client: fakeredis.FakeAsyncRedis,
+) -> None:
+    from callsavvy_async.bulk import _scripts
+
+    keys = [KEYS.rate, KEYS.pause]
+    waits = [await client.eval(_scripts.PACE, 2, *keys, 100) for _ in range(3)]
+    assert waits[0] == 0
+    assert 150 <= waits[2] <= 200
+    await client.eval(_scripts.PAUSE, 1, KEYS.pause, 5_000)
+    paused = await client.eval(_scripts.PACE, 2, *keys, 100)
+    assert -5_000 <= paused < -4_000
