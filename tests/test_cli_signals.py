@@ -79,7 +79,7 @@ async def test_a_signal_stops_a_read_with_one_line_and_its_exit_code(
     signum: int, code: int
 ) -> None:
     sb = Sandbox()
-    sb.inject("getAgents", latency=30)
+    sb.inject("getAgents", latency=2)
     async with serving(sb) as base_url:
         env = clean_env({**KEYS, "CALLSAVVY_BASE_URL": base_url})
         command = [sys.executable, "-m", "callsavvy_async", "list", "agents"]

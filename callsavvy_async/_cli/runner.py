@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import NoReturn, TypeVar
 
 import anyio
+import anyio.abc
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -63,10 +64,16 @@ def note(message: str) -> None:
     errors.print(escape(message), highlight=False, soft_wrap=True)
 
 
-async def _stop_on_signal(scope: anyio.CancelScope, received: list[int]) -> None:
+async def _stop_on_signal(
+    scope: anyio.CancelScope,
+    received: list[int],
+    *,
+    task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED,
+) -> None:
     """Cancel `scope` at the first Ctrl-C or SIGTERM. The handlers are removed then, so a
     second Ctrl-C stops the process at once."""
     with anyio.open_signal_receiver(*_STOP_SIGNALS) as signals:
+        task_status.started()
         async for signum in signals:
             received.append(signum)
             scope.cancel()
@@ -89,7 +96,7 @@ def _run_stoppable(job: Callable[[], Awaitable[_T]]) -> tuple[list[_T], list[int
     async def main() -> None:
         async with anyio.create_task_group() as tasks:
             if _STOP_SIGNALS:
-                tasks.start_soon(_stop_on_signal, tasks.cancel_scope, received)
+                await tasks.start(_stop_on_signal, tasks.cancel_scope, received)
             try:
                 results.append(await job())
             except Exception as exc:
