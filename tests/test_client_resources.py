@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from typing import Any
 
+import anyio.to_thread
 import httpx
 import pytest
 import respx
 
-from callsavvy_async import AsyncCallsavvy
+from callsavvy_async import AsyncCallsavvy, Callsavvy
 from tests import payloads as p
+from tests._sync_facade import Awaiting
 
 pytestmark = pytest.mark.anyio
 
@@ -24,10 +26,19 @@ def api() -> Iterator[respx.MockRouter]:
         yield router
 
 
-@pytest.fixture
-async def cs() -> AsyncIterator[AsyncCallsavvy]:
-    async with AsyncCallsavvy(public_key=p.PUBLIC_KEY, private_key=p.PRIVATE_KEY) as client:
-        yield client
+@pytest.fixture(params=["AsyncCallsavvy", "Callsavvy"])
+async def cs(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
+    """Each test runs on the async client and on the sync one."""
+    keys = {"public_key": p.PUBLIC_KEY, "private_key": p.PRIVATE_KEY}
+    if request.param == "AsyncCallsavvy":
+        async with AsyncCallsavvy(**keys) as client:
+            yield client
+        return
+    sync = Callsavvy(**keys)
+    try:
+        yield Awaiting(sync)
+    finally:
+        await anyio.to_thread.run_sync(sync.close)
 
 
 def answer(api: respx.MockRouter, resource: str, data: Any) -> respx.Route:
