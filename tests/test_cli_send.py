@@ -42,6 +42,8 @@ def test_a_send_where_every_recipient_is_invalid_exits_1() -> None:
     assert report_rows(result.stdout)["invalid"] == "2"
     assert dry.exit_code == 1
     assert "no valid recipient" in dry.stderr
+    preview = json.loads(sms("--to", "bad,+447700900001", "--dry-run", "--json", env=KEYS).stdout)
+    assert preview == {"read": 2, "valid": 1, "invalid": 1, "duplicate": 0, "batches": 1}
     assert box.ledger == []
 
 
