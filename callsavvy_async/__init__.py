@@ -12,11 +12,14 @@ from callsavvy_async._errors import (
     RateLimitError,
     ServerError,
     UnexpectedResponseError,
+    UnknownJobError,
+    VolatileRedisError,
 )
 from callsavvy_async._logs import setup_logging
 from callsavvy_async._pipeline import RawResponse, RequestOptions
 from callsavvy_async._sync import Callsavvy
 from callsavvy_async._version import __version__
+from callsavvy_async.bulk import JournalInUseError, JournalMismatchError
 from callsavvy_async.models import (
     AccountSummary,
     Agent,
@@ -34,6 +37,7 @@ from callsavvy_async.models import (
     TicketMessage,
     TicketReply,
 )
+from callsavvy_async.recipients import InvalidNumberError
 
 __all__ = [
     "APIConnectionError",
@@ -52,7 +56,10 @@ __all__ = [
     "ContactGroup",
     "CreatedTicket",
     "Department",
+    "InvalidNumberError",
     "InvalidRequestError",
+    "JournalInUseError",
+    "JournalMismatchError",
     "Meeting",
     "MessengerChat",
     "OutcomeUnknownError",
@@ -65,6 +72,8 @@ __all__ = [
     "TicketMessage",
     "TicketReply",
     "UnexpectedResponseError",
+    "UnknownJobError",
+    "VolatileRedisError",
     "__version__",
 ]
 

@@ -17,6 +17,8 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "UnexpectedResponseError",
+    "UnknownJobError",
+    "VolatileRedisError",
 ]
 
 
@@ -110,3 +112,12 @@ class APITimeoutError(APIConnectionError):
 
 class OutcomeUnknownError(APIConnectionError):
     """A write may have been processed although no answer confirms it: do not blindly resend."""
+
+
+class VolatileRedisError(InvalidRequestError):
+    """The Redis server can lose acknowledged writes (appendonly off, or appendfsync not
+    always): a claim lost in a crash would mean a recipient messaged twice."""
+
+
+class UnknownJobError(InvalidRequestError):
+    """No distributed job of that id was ever submitted to this Redis."""

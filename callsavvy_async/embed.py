@@ -20,6 +20,7 @@ from callsavvy_async._errors import InvalidRequestError
 
 __all__ = [
     "PLUGIN_BASE_URL",
+    "THEME_COLOURS",
     "WIDGETS",
     "calendar_widget",
     "call_button",
@@ -30,6 +31,8 @@ __all__ = [
 ]
 
 PLUGIN_BASE_URL = "https://plugin.getcallsavvy.com"
+THEME_COLOURS = ("green", "blue", "red", "orange", "purple", "black")
+"""Theme colour names the `callsavvy embed` command offers ("green" is the vendor's example)."""
 
 _LOADER = """<script type="text/javascript">
 (function(){{

@@ -55,7 +55,7 @@ def error_of(response: httpx.Response, status: int) -> str:
         ("POST", "/v1/getSummary", b"not json", {}, 400, "not valid JSON"),
         ("POST", "/v1/getSummary", b"\xff\xfe", {}, 400, "not valid JSON"),
         ("POST", "/v1/getSummary", b"[1, 2]", {}, 400, "JSON object"),
-        ("POST", "/v1/getSummary", b"[" * 20_000 + b"]" * 20_000, {}, 400, "not valid JSON"),
+        ("POST", "/v1/getSummary", b"[" * 20_000 + b"]" * 20_000, {}, 400, "nested too deeply"),
         ("POST", "/v1/getSummary", b"a=b", {"Content-Type": "text/plain"}, 415, "JSON"),
         (
             "POST",

@@ -194,3 +194,78 @@ async def test_serve_runs_until_ctrl_c() -> None:
     assert summary.account_status == "Active"
     assert process.returncode == 0, errors.decode()
     assert b"Traceback" not in errors
+
+
+async def test_inspection_paths_outside_v1() -> None:
+    sb = Sandbox()
+    async with serving(sb) as base_url, socket_client(base_url) as cs:
+        await cs.whatsapp.send("uid", ["+447700900123", "+447700900124"], "hi")
+        await cs.sms.send("+447700900125", "code 1234")
+        await cs.agents.list()
+        origin = base_url.removesuffix("/v1")
+        async with httpx.AsyncClient(base_url=origin) as http:
+            ledger = await http.get("/_sandbox/ledger")
+            requests = await http.get("/_sandbox/requests")
+            posted = await http.post("/_sandbox/ledger")
+            unknown = await http.get("/_sandbox/nothing")
+            api_named_ledger = await http.post("/v1/ledger", json={})
+    assert ledger.status_code == 200
+    assert ledger.json() == [
+        {"channel": "whatsapp", "recipient": "+447700900123", "message": "hi"},
+        {"channel": "whatsapp", "recipient": "+447700900124", "message": "hi"},
+        {"channel": "sms", "recipient": "+447700900125", "message": "code 1234"},
+    ]
+    assert requests.json() == {"sendWhatsapp": 1, "sendSMS": 1, "getAgents": 1}
+    assert posted.status_code == 405
+    assert unknown.status_code == 404
+    assert "/_sandbox/ledger" in unknown.json()["error"]
+    assert api_named_ledger.status_code == 404
+    assert sb.requests.total() == 3
+
+
+async def test_deeply_nested_json_is_named_as_such() -> None:
+    sb = Sandbox()
+    deep = b'{"a": ' + b"[" * 2000 + b"]" * 2000 + b"}"
+    headers = {
+        "public-key": TEST_PUBLIC_KEY,
+        "private-key": TEST_PRIVATE_KEY,
+        "content-type": "application/json",
+    }
+    async with serving(sb) as base_url, httpx.AsyncClient() as http:
+        nested = await http.post(f"{base_url}/getSummary", content=deep, headers=headers)
+        broken = await http.post(f"{base_url}/getSummary", content=b"{", headers=headers)
+    assert nested.status_code == 400
+    assert nested.json()["message"] == "The request body is nested too deeply"
+    assert broken.json()["message"] == "The request body is not valid JSON"
+
+
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["SIGINT", "SIGTERM"]
+)
+async def test_the_sandbox_command_prints_its_counts_when_stopped(signum: int, code: int) -> None:
+    import os
+
+    port = free_port()
+    command = [sys.executable, "-m", "callsavvy_async", "sandbox", "--port", str(port)]
+    async with await anyio.open_process(command, start_new_session=True) as process:
+        try:
+            base_url = f"http://127.0.0.1:{port}/v1"
+            await wait_for_summary(base_url, 15)
+            async with socket_client(base_url) as cs:
+                await cs.sms.send("+447700900123,+447700900124", "hi")
+            os.killpg(process.pid, signum)
+            with anyio.fail_after(10):
+                await process.wait()
+        finally:
+            if process.returncode is None:
+                process.kill()
+        assert process.stdout is not None and process.stderr is not None
+        output = b"".join([chunk async for chunk in process.stdout]).decode()
+        errors = b"".join([chunk async for chunk in process.stderr]).decode()
+    assert process.returncode == code, errors
+    assert "Traceback" not in errors
+    assert "/_sandbox/ledger" in output
+    served = " ".join(output.split())
+    assert (
+        "Served 2 requests (getSummary 1, sendSMS 1); the ledger holds 2 accepted sends." in served
+    )

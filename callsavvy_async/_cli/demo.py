@@ -3,6 +3,7 @@ and no network needed."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,11 +12,14 @@ import typer
 from rich.console import Console
 from rich.rule import Rule
 from rich.table import Table
+from rich.text import Text
 
 from callsavvy_async import AsyncCallsavvy
 from callsavvy_async._cli import render
 from callsavvy_async._cli.app import app
-from callsavvy_async._cli.send import progress_reporter, report_table
+from callsavvy_async._cli.progress import send_progress
+from callsavvy_async._cli.report import report_table
+from callsavvy_async._cli.runner import errors
 from callsavvy_async._samples import EVENT_NAMES
 from callsavvy_async.sandbox import Sandbox
 from callsavvy_async.webhooks import (
@@ -48,8 +52,9 @@ def demo_recipients(count: int) -> Iterator[str]:
 async def show_account(cs: AsyncCallsavvy) -> None:
     console.print(Rule("1. Your account"))
     console.print(render.pairs("cs.account.summary()", await cs.account.summary()))
-    console.print(render.table("cs.departments.list()", await cs.departments.list()))
-    console.print(render.table("cs.agents.list()", (await cs.agents.list())[:3]))
+    width = console.width
+    console.print(render.table("cs.departments.list()", await cs.departments.list(), width=width))
+    console.print(render.table("cs.agents.list()", (await cs.agents.list())[:3], width=width))
 
 
 async def show_tickets(cs: AsyncCallsavvy) -> None:
@@ -69,12 +74,15 @@ async def show_tickets(cs: AsyncCallsavvy) -> None:
     console.print(f"created ticket {ticket.ticket_id}; after the reply it is: {reply.new_status}")
     conversation = await cs.tickets.conversation(ticket.ticket_id)
     columns = ("datetime", "from_agent", "agent_name", "message")
-    console.print(render.table("cs.tickets.conversation()", conversation, columns))
+    console.print(
+        render.table("cs.tickets.conversation()", conversation, columns, width=console.width)
+    )
 
 
 async def show_bulk(cs: AsyncCallsavvy, sandbox: Sandbox) -> None:
     console.print(Rule(f"3. One WhatsApp message to {DEMO_RECIPIENTS:,} recipients"))
-    with progress_reporter(console.is_terminal) as on_progress:
+    with send_progress(errors, errors.is_terminal) as on_progress:
+        on_progress.set_total(sum(1 for _ in demo_recipients(DEMO_RECIPIENTS)))
         report = await cs.whatsapp.send_bulk(
             "demo-channel",
             demo_recipients(DEMO_RECIPIENTS),
@@ -104,9 +112,9 @@ def demo_webhooks(dispatched: dict[str, str]) -> WebhookApp:
         return "<p>We are open 9am to 5pm.</p>"
 
     def note(event: Any) -> None:
-        dispatched[event.event] = ", ".join(
+        dispatched[event.event] = "\n".join(
             f"{k}={v}" for k, v in render.plain(event).items() if k != "event" and v
-        )[:60]
+        )
 
     for event_type in (CallSummary, NewTicketOpened, TicketEscalated, NewChat):
         webhooks.on(event_type)(note)
@@ -118,12 +126,24 @@ async def show_webhooks(sandbox: Sandbox) -> None:
     dispatched: dict[str, str] = {}
     webhooks = demo_webhooks(dispatched)
     table = Table(title="events", title_justify="left")
-    for column in ("event", "handler saw", "answer"):
-        table.add_column(column, overflow="fold")
+    table.add_column("event", no_wrap=True)
+    table.add_column("HTTP", no_wrap=True)
+    table.add_column("handler saw", ratio=3, overflow="fold")
+    table.add_column("answer", ratio=2)
     for name in EVENT_NAMES:
         response = await sandbox.emit(name, webhooks)
-        table.add_row(name, dispatched.get(name, ""), f"{response.status_code} {response.text}")
+        answer = Text(_readable(response.text))
+        table.add_row(name, str(response.status_code), Text(dispatched.get(name, "")), answer)
     console.print(table)
+
+
+def _readable(body: str) -> str:
+    """A JSON answer with spaces after its separators, so a narrow column wraps it
+    between fields rather than inside one."""
+    try:
+        return json.dumps(json.loads(body), ensure_ascii=False, separators=(", ", ": "))
+    except ValueError:
+        return body
 
 
 async def run_demo() -> None:

@@ -13,7 +13,17 @@ from typing import Annotated, Any
 import anyio
 import typer
 
-from callsavvy_async._cli.app import BaseUrl, Json, PrivateKey, PublicKey, app, console, fail
+from callsavvy_async._cli.app import BaseUrl, Json, PrivateKey, PublicKey, app, console
+from callsavvy_async._cli.progress import send_progress
+from callsavvy_async._cli.report import exit_code, report_table
+from callsavvy_async._cli.runner import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    errors,
+    fail,
+    note,
+)
 from callsavvy_async._errors import CallsavvyError, InvalidRequestError
 
 __all__ = ["AllowVolatile", "Broker", "distributed_send"]
@@ -24,6 +34,7 @@ Broker = Annotated[
         "--broker",
         envvar="CALLSAVVY_BROKER_URL",
         show_envvar=True,
+        metavar="URL",
         help="Redis URL shared by the workers: the job runs on them, not here.",
     ),
 ]
@@ -34,7 +45,6 @@ AllowVolatile = Annotated[
         help="Accept a Redis that can lose acknowledged writes (a lost claim is a resend).",
     ),
 ]
-EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
 
 def _distributed() -> Any:
@@ -82,8 +92,6 @@ def _channel(name: str, arguments: dict[str, Any]) -> tuple[Any, int]:
 def distributed_send(name: str, arguments: dict[str, Any], options: dict[str, Any]) -> None:
     """`send ... --broker URL --job-id ID`: submit, wait with progress, print the report
     and exit as a local send would; Ctrl-C leaves the job running on the workers."""
-    from callsavvy_async._cli.send import progress_reporter, report_table
-
     distributed = _distributed()
     try:
         channel, batch_size = _channel(name, arguments)
@@ -103,26 +111,26 @@ def distributed_send(name: str, arguments: dict[str, Any], options: dict[str, An
             recipients,
             job_id=job_id,
             batch_size=batch_size,
-            rate_per_second=options.get("rate_per_second"),
+            rate_per_second=options.get("rate"),
             resend_unknown=bool(options.get("resend_unknown")),
             strict_numbers=bool(options.get("strict_numbers")),
-            allow_volatile=bool(options.get("allow_volatile")),
+            allow_volatile=bool(options.get("allow_volatile_redis")),
         )
-        with progress_reporter(console.is_terminal) as draw:
+        with send_progress(errors, errors.is_terminal) as draw:
             return await distributed.wait_job(url, job_id, on_progress=draw)
 
     try:
         report = _run(job)
     except KeyboardInterrupt:
-        console.print(
+        note(
             f"interrupted: job {job_id} goes on running on the workers; "
             f"see it with: callsavvy report {job_id} --broker URL"
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
     console.print(report_table(report))
     for problem in report.errors:
-        console.print(f"  {problem}", highlight=False, markup=False)
-    raise typer.Exit(EXIT_INCOMPLETE if report.failed or report.unknown else EXIT_OK)
+        console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(exit_code(report))
 
 
 def _log_to_stderr() -> None:
@@ -139,10 +147,14 @@ def _log_to_stderr() -> None:
 @app.command()
 def worker(
     broker: Broker = None,
-    concurrency: Annotated[int, typer.Option(min=1, max=512, help="Batches in flight.")] = 8,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=512, metavar="N", help="Batches in flight.")
+    ] = 8,
     heartbeat: Annotated[
         float,
-        typer.Option(min=0.1, max=30, help="Seconds a silent worker keeps its claims."),
+        typer.Option(
+            min=0.1, max=30, metavar="SECONDS", help="Seconds a silent worker keeps its claims."
+        ),
     ] = 10.0,
     allow_volatile_redis: AllowVolatile = False,
     public_key: PublicKey = None,
@@ -178,13 +190,13 @@ def worker(
 
 @app.command()
 def report(
-    job_id: Annotated[str, typer.Argument(help="The job id given to send --job-id.")],
+    job_id: Annotated[
+        str, typer.Argument(metavar="JOB_ID", help="The job id given to send --job-id.")
+    ],
     broker: Broker = None,
     json_: Json = False,
 ) -> None:
     """Show the report of a distributed job, running or done."""
-    from callsavvy_async._cli.send import report_table
-
     if not broker:
         fail("give --broker (or set CALLSAVVY_BROKER_URL)", code=2)
     distributed = _distributed()

@@ -1,266 +1,255 @@
-"""`callsavvy send whatsapp|sms|robocall`: a bulk send from a file or a list, with a
-progress bar on a terminal, plain lines otherwise, and the report at the end."""
+"""`callsavvy send whatsapp|sms|robocall`: a bulk send from a file or a list, with
+progress on stderr, the report on stdout (a table, or one JSON object with --json), every
+problem in a CSV with --problems, and the documented exit code."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import signal
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import anyio
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from callsavvy_async._cli.app import BaseUrl, PrivateKey, PublicKey, app, fail, make_client
+from callsavvy_async._cli.app import BaseUrl, PrivateKey, PublicKey, app, console, make_client
 from callsavvy_async._cli.distributed import AllowVolatile, Broker, distributed_send
-from callsavvy_async._errors import AuthenticationError, CallsavvyError, InvalidRequestError
-from callsavvy_async.bulk import preview_bulk
-from callsavvy_async.recipients import iter_recipients
+from callsavvy_async._cli.progress import SendProgress, send_progress
+from callsavvy_async._cli.report import (
+    exit_code,
+    preview_json,
+    preview_table,
+    print_problems,
+    report_json,
+    report_table,
+    write_problems,
+)
+from callsavvy_async._cli.runner import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    errors,
+    fail,
+    note,
+    run_job,
+    stopped,
+)
+from callsavvy_async._cli.sources import count_recipients, recipients_source
+from callsavvy_async._errors import InvalidRequestError
+from callsavvy_async.bulk import BulkReport, Preview, preview_bulk
 
-__all__ = [
-    "EXIT_AUTH",
-    "EXIT_INCOMPLETE",
-    "EXIT_INTERRUPTED",
-    "EXIT_OK",
-    "EXIT_USAGE",
-    "progress_reporter",
-    "report_table",
-]
+__all__ = ["run_send", "send_app"]
 
-EXIT_OK = 0
-EXIT_INCOMPLETE = 1
-EXIT_USAGE = 2
-EXIT_AUTH = 3
-EXIT_INTERRUPTED = 130
-
-send_app = typer.Typer(help="Send one message to many recipients (resumable with --journal).")
+send_app = typer.Typer(
+    help="Send one message to many recipients (resumable with --journal).",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
 app.add_typer(send_app, name="send")
-console = Console()
-
-COUNTS = ("sent", "queued", "failed", "unknown", "invalid", "duplicate", "skipped")
 
 RecipientsFile = Annotated[
     Path | None,
     typer.Option(
         "--recipients-file",
         "-f",
+        metavar="FILE",
         help="CSV (column phone, number or recipient, else the first) or one number per line.",
     ),
 ]
-To = Annotated[str | None, typer.Option("--to", help="Comma-separated numbers.")]
-Message = Annotated[str, typer.Option("--message", "-m", help="The message.")]
+To = Annotated[str | None, typer.Option("--to", metavar="NUMBERS", help="Comma-separated numbers.")]
+Message = Annotated[str, typer.Option("--message", "-m", metavar="TEXT", help="The message.")]
 Journal = Annotated[
     Path | None,
-    typer.Option(help="SQLite journal: a re-run with it sends nothing already done."),
+    typer.Option(
+        metavar="FILE", help="SQLite journal: a re-run with it sends nothing already done."
+    ),
 ]
-Concurrency = Annotated[int, typer.Option(min=1, max=512, help="Batches in flight.")]
-Rate = Annotated[float | None, typer.Option("--rate", min=0.001, help="Requests per second.")]
-DryRun = Annotated[bool, typer.Option("--dry-run", help="Read and check recipients; send nothing.")]
-JobId = Annotated[str | None, typer.Option("--job-id", help="Name the job (resume it by name).")]
+JobId = Annotated[
+    str | None,
+    typer.Option(
+        "--job-id",
+        metavar="ID",
+        help="Name the job, so a re-run with the same journal resumes it even if the "
+        "message changed (needs --journal).",
+    ),
+]
 ResendUnknown = Annotated[
-    bool, typer.Option("--resend-unknown", help="On a re-run, send unknown batches again.")
+    bool,
+    typer.Option(
+        "--resend-unknown",
+        help="Resend recipients the journal marks unknown (their batch's answer was lost; "
+        "they may get the message twice). Needs --journal.",
+    ),
 ]
+StrictNumbers = Annotated[
+    bool,
+    typer.Option(
+        "--strict-numbers",
+        help="Also check numbers against phonenumbers' data (the phonenumbers extra).",
+    ),
+]
+Concurrency = Annotated[int, typer.Option(min=1, max=512, metavar="N", help="Batches in flight.")]
+Rate = Annotated[
+    float | None,
+    typer.Option("--rate", min=0.001, metavar="N", help="Requests (batches) per second."),
+]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Read and check recipients; send nothing.")]
+JsonReport = Annotated[
+    bool, typer.Option("--json", help="Print the final report as one JSON object.")
+]
+Problems = Annotated[
+    Path | None,
+    typer.Option(
+        "--problems",
+        metavar="FILE",
+        help="Write every failed, unknown and invalid recipient to FILE as CSV "
+        "(recipient, outcome, reason).",
+    ),
+]
+BatchSize = Annotated[int, typer.Option(min=1, max=1000, metavar="N", help="Numbers per call.")]
 
 
-def _recipients(recipients_file: Path | None, to: str | None) -> Any:
-    """The recipients source: a readable file path or the --to list, holding at least one
-    recipient (exit 2 otherwise, before any client or journal is made). A pipe is not read
-    ahead, as what is read from it is gone."""
-    if (recipients_file is None) == (to is None):
-        fail("give exactly one of --recipients-file and --to", code=EXIT_USAGE)
-    if to is not None:
-        _require_recipients(to, "--to has no numbers")
-        return to
-    if recipients_file is None:
-        fail("give --recipients-file or --to", code=EXIT_USAGE)
-    try:
-        recipients_file.open("rb").close()
-    except OSError as exc:
-        fail(f"cannot read recipients file {recipients_file}: {exc.strerror}", code=EXIT_USAGE)
-    if recipients_file.is_file():
-        _require_recipients(
-            recipients_file,
-            f"recipients file {recipients_file} is empty (no numbers, only blank lines or a "
-            "header)",
-        )
-    return recipients_file
-
-
-def _require_recipients(source: Any, empty: str) -> None:
-    """Exit 2 with `empty` unless `source` yields a recipient: an empty list is bad input,
-    not a send of nothing. Reads only up to the first recipient."""
-
-    async def first() -> bool:
-        async for _ in iter_recipients(source):
-            return True
-        return False
-
-    try:
-        found = anyio.run(first)
-    except InvalidRequestError as exc:
-        fail(str(exc), code=EXIT_USAGE)
-    if not found:
-        fail(empty, code=EXIT_USAGE)
-
-
-def report_table(report: Any) -> Table:
-    """The bulk report as a two-column table: recipients read, then by outcome."""
-    table = Table(title="Report", title_justify="left", show_header=False)
-    table.add_column("outcome", style="bold")
-    table.add_column("recipients", justify="right")
-    table.add_row("read", str(report.total))
-    for name in COUNTS:
-        table.add_row(name, str(getattr(report, name)))
-    table.add_row("batches", str(report.batches))
-    table.add_row("cost", str(report.cost))
-    table.add_row("elapsed", f"{report.elapsed:.1f} s")
-    return table
-
-
-@contextmanager
-def progress_reporter(interactive: bool) -> Iterator[Callable[[Any], None]]:
-    """A callback drawing a Rich bar on a terminal, or a plain line every few seconds."""
-    if interactive:
-        bar = Progress(
-            TextColumn("[bold]sending"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("sent {task.fields[sent]}  failed {task.fields[failed]}"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-        )
-        task = bar.add_task("send", total=None, sent=0, failed=0)
-
-        def draw(counts: Any) -> None:
-            bar.update(task, completed=counts.total, sent=counts.sent, failed=counts.failed)
-
-        with bar:
-            yield draw
+def _check(options: dict[str, Any]) -> None:
+    """Exit 2 for options that would do nothing."""
+    if options["journal"] is not None or options["broker"]:
         return
-
-    last = 0.0
-
-    def log(counts: Any) -> None:
-        nonlocal last
-        now = time.monotonic()
-        if now - last >= 2.0:
-            last = now
-            print(f"progress: {counts.total} recipients done, {counts.sent} sent", flush=True)
-
-    yield log
+    for flag, given in (
+        ("--job-id", options["job_id"]),
+        ("--resend-unknown", options["resend_unknown"]),
+    ):
+        if given:
+            fail(f"{flag} acts on a journal: give --journal FILE (or --broker) too", EXIT_USAGE)
 
 
-def _exit_code(report: Any) -> int:
-    return EXIT_INCOMPLETE if report.failed or report.unknown else EXIT_OK
+def run_preview(arguments: dict[str, Any], options: dict[str, Any]) -> NoReturn:
+    """--dry-run: read and check the recipients, send nothing; exit 1 if none is valid
+    (the send would send nothing), 2 on a bad recipients file."""
+
+    async def job() -> Preview:
+        return await preview_bulk(
+            arguments["recipients"],
+            batch_size=arguments.get("batch_size", 30),
+            strict_numbers=options["strict_numbers"],
+        )
+
+    preview, signum = run_job(job)
+    if preview is None or signum is not None:
+        stopped(signum or signal.SIGINT, "nothing was sent")
+    code = EXIT_OK if preview.valid else EXIT_FAILED
+    if options["json"]:
+        print(preview_json(preview))
+    else:
+        console.print("Dry run: nothing sent.")
+        console.print(preview_table(preview))
+    if not preview.valid:
+        note("no valid recipient: a send would send nothing")
+    raise typer.Exit(code)
 
 
-def run_preview(arguments: dict[str, Any], batch_size: int) -> None:
-    """--dry-run: read and check the recipients, send nothing; exit 2 on a bad recipients
-    file and 130 on Ctrl-C, like a real send."""
-
-    async def job() -> Any:
-        return await preview_bulk(arguments["recipients"], batch_size=batch_size)
-
-    try:
-        preview = anyio.run(job)
-    except KeyboardInterrupt:
-        console.print("interrupted: nothing was sent")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except InvalidRequestError as exc:
-        fail(str(exc), code=EXIT_USAGE)
-    console.print("Dry run: nothing sent.")
-    table = Table(show_header=False)
-    for name in ("read", "valid", "invalid", "duplicate", "batches"):
-        table.add_row(name, str(getattr(preview, name)))
-    console.print(table)
-    raise typer.Exit(EXIT_OK)
+def _finish(report: BulkReport, options: dict[str, Any]) -> None:
+    """Print the report (table and first problems, or JSON) and write --problems."""
+    problems_file: Path | None = options["problems"]
+    if problems_file is not None:
+        try:
+            write_problems(problems_file, report)
+        except OSError as exc:
+            fail(f"cannot write problems file {problems_file}: {exc.strerror}")
+    if options["json"]:
+        print(report_json(report))
+        return
+    console.print(report_table(report))
+    print_problems(console, report, problems_file)
 
 
-def _stopped(partial: Any, error: InvalidRequestError) -> NoReturn:
+def _bad_input(
+    partial: BulkReport | None, error: InvalidRequestError, options: dict[str, Any]
+) -> NoReturn:
     """Bad input found during the send (a bad line deep in the file): exit 2 if nothing
     went out, else print the report so far and exit 1, as the send is incomplete."""
     if partial is None or not partial.batches:
         fail(str(error), code=EXIT_USAGE)
-    console.print(report_table(partial))
-    fail(f"{error}; the send stopped there", code=EXIT_INCOMPLETE)
+    _finish(partial, options)
+    fail(f"{error}; the send stopped there", code=EXIT_FAILED)
 
 
-def run_send(channel: str, arguments: dict[str, Any], options: dict[str, Any]) -> None:
+def run_send(channel: str, arguments: dict[str, Any], options: dict[str, Any]) -> NoReturn:
     """Run one bulk send, print its report and exit with the documented code."""
-    if options.pop("dry_run"):
-        run_preview(arguments, arguments.get("batch_size", 30))
-    distributed = {"broker": options.pop("broker"), "allow_volatile": options.pop("allow_volatile")}
-    if distributed["broker"]:
-        distributed_send(channel, arguments, options | distributed)
+    _check(options)
+    if options["dry_run"]:
+        run_preview(arguments, options)
+    if options["broker"]:
+        distributed_send(channel, arguments, options)
     cs = make_client(
-        options.pop("public_key"),
-        options.pop("private_key"),
-        options.pop("base_url"),
+        options["public_key"],
+        options["private_key"],
+        options["base_url"],
         max_connections=max(options["concurrency"], 10),
     )
-    interactive = console.is_terminal
-    partial: Any = None
-
-    async def job() -> Any:
-        nonlocal partial
-        async with cs:
-            resource = getattr(cs, channel)
-            with progress_reporter(interactive) as draw:
-
-                def on_progress(report: Any) -> None:
-                    nonlocal partial
-                    partial = report
-                    draw(report)
-
-                return await resource.send_bulk(**arguments, **options, on_progress=on_progress)
-
-    try:
-        report = anyio.run(job)
-    except KeyboardInterrupt:
-        console.print("interrupted: batches in flight settled; the journal is consistent")
-        if partial is not None:
-            console.print(report_table(partial))
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except AuthenticationError as exc:
-        fail(str(exc), code=EXIT_AUTH)
-    except InvalidRequestError as exc:
-        _stopped(partial, exc)
-    except CallsavvyError as exc:
-        fail(str(exc))
-    console.print(report_table(report))
-    for problem in report.errors[:5]:
-        console.print(f"  {problem}", highlight=False, markup=False)
-    raise typer.Exit(_exit_code(report))
-
-
-def _options(
-    journal: Path | None, concurrency: int, rate: float | None, **keys: Any
-) -> dict[str, Any]:
-    return {
-        "journal": str(journal) if journal else None,
-        "concurrency": concurrency,
-        "rate_per_second": rate,
-        **keys,
+    bulk = {
+        "journal": str(options["journal"]) if options["journal"] else None,
+        "job_id": options["job_id"],
+        "concurrency": options["concurrency"],
+        "rate_per_second": options["rate"],
+        "resend_unknown": options["resend_unknown"],
+        "strict_numbers": options["strict_numbers"],
     }
+    partial: list[BulkReport] = []
+    bad_input: list[InvalidRequestError] = []
+
+    async def send(progress: SendProgress) -> BulkReport | None:
+        def on_progress(report: BulkReport) -> None:
+            partial[:] = [report]
+            progress(report)
+
+        async with cs, anyio.create_task_group() as tasks:
+            tasks.start_soon(_count, arguments["recipients"], progress)
+            try:
+                report: BulkReport = await getattr(cs, channel).send_bulk(
+                    **arguments, **bulk, on_progress=on_progress
+                )
+            except InvalidRequestError as exc:
+                bad_input.append(exc)
+                return None
+            finally:
+                tasks.cancel_scope.cancel()
+        return report
+
+    with send_progress(errors, errors.is_terminal) as progress:
+        report, signum = run_job(lambda: send(progress))
+    if bad_input:
+        _bad_input(partial[0] if partial else None, bad_input[0], options)
+    if signum is not None:
+        if partial:
+            _finish(partial[0], options)
+        stopped(
+            signum,
+            "in-flight batches settled; the journal is consistent"
+            if partial
+            else "nothing was sent",
+        )
+    assert report is not None
+    _finish(report, options)
+    raise typer.Exit(exit_code(report))
+
+
+async def _count(source: Any, progress: SendProgress) -> None:
+    progress.set_total(await count_recipients(source))
 
 
 @send_app.command("whatsapp")
 def whatsapp(
-    uid: Annotated[str, typer.Option(help="The WhatsApp channel UID.")],
+    uid: Annotated[str, typer.Option(metavar="UID", help="The WhatsApp channel UID.")],
     message: Message,
     recipients_file: RecipientsFile = None,
     to: To = None,
     journal: Journal = None,
-    concurrency: Concurrency = 8,
-    rate: Rate = None,
-    dry_run: DryRun = False,
     job_id: JobId = None,
     resend_unknown: ResendUnknown = False,
+    concurrency: Concurrency = 8,
+    rate: Rate = None,
+    strict_numbers: StrictNumbers = False,
+    dry_run: DryRun = False,
+    json: JsonReport = False,
+    problems: Problems = None,
     broker: Broker = None,
     allow_volatile_redis: AllowVolatile = False,
     public_key: PublicKey = None,
@@ -268,21 +257,10 @@ def whatsapp(
     base_url: BaseUrl = None,
 ) -> None:
     """Send a WhatsApp message (30 recipients per API call)."""
-    recipients = _recipients(recipients_file, to)
-    options = _options(
-        journal,
-        concurrency,
-        rate,
-        job_id=job_id,
-        resend_unknown=resend_unknown,
-        broker=broker,
-        allow_volatile=allow_volatile_redis,
-        public_key=public_key,
-        private_key=private_key,
-        base_url=base_url,
-    )
+    options = dict(locals())
+    recipients = recipients_source(recipients_file, to)
     arguments = {"uid": uid, "recipients": recipients, "message": message}
-    run_send("whatsapp", arguments, options | {"dry_run": dry_run})
+    run_send("whatsapp", arguments, options)
 
 
 @send_app.command("sms")
@@ -290,14 +268,19 @@ def sms(
     message: Message,
     recipients_file: RecipientsFile = None,
     to: To = None,
-    sender_id: Annotated[str | None, typer.Option(help="Sender shown on phones.")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=1000, help="Numbers per call.")] = 100,
+    sender_id: Annotated[
+        str | None, typer.Option(metavar="NAME", help="Sender shown on phones.")
+    ] = None,
+    batch_size: BatchSize = 100,
     journal: Journal = None,
-    concurrency: Concurrency = 8,
-    rate: Rate = None,
-    dry_run: DryRun = False,
     job_id: JobId = None,
     resend_unknown: ResendUnknown = False,
+    concurrency: Concurrency = 8,
+    rate: Rate = None,
+    strict_numbers: StrictNumbers = False,
+    dry_run: DryRun = False,
+    json: JsonReport = False,
+    problems: Problems = None,
     broker: Broker = None,
     allow_volatile_redis: AllowVolatile = False,
     public_key: PublicKey = None,
@@ -305,44 +288,38 @@ def sms(
     base_url: BaseUrl = None,
 ) -> None:
     """Send an SMS."""
-    recipients = _recipients(recipients_file, to)
-    options = _options(
-        journal,
-        concurrency,
-        rate,
-        job_id=job_id,
-        resend_unknown=resend_unknown,
-        broker=broker,
-        allow_volatile=allow_volatile_redis,
-        public_key=public_key,
-        private_key=private_key,
-        base_url=base_url,
-    )
+    options = dict(locals())
+    recipients = recipients_source(recipients_file, to)
     arguments = {
         "recipients": recipients,
         "message": message,
         "sender_id": sender_id,
         "batch_size": batch_size,
     }
-    run_send("sms", arguments, options | {"dry_run": dry_run})
+    run_send("sms", arguments, options)
 
 
 @send_app.command("robocall")
 def robocall(
-    message: Annotated[str, typer.Option("--message", "-m", help="Text to read, or an MP3 URL.")],
+    message: Annotated[
+        str, typer.Option("--message", "-m", metavar="TEXT", help="Text to read, or an MP3 URL.")
+    ],
     call_type: Annotated[
-        str, typer.Option(help="Text-2-Speech or Pre-recorded-Audio.")
+        str, typer.Option(metavar="TYPE", help="Text-2-Speech or Pre-recorded-Audio.")
     ] = "Text-2-Speech",
-    duration: Annotated[int, typer.Option(min=1, help="Call length in minutes.")] = 1,
+    duration: Annotated[int, typer.Option(min=1, metavar="MINUTES", help="Call length.")] = 1,
     recipients_file: RecipientsFile = None,
     to: To = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=1000, help="Numbers per call.")] = 100,
+    batch_size: BatchSize = 100,
     journal: Journal = None,
-    concurrency: Concurrency = 8,
-    rate: Rate = None,
-    dry_run: DryRun = False,
     job_id: JobId = None,
     resend_unknown: ResendUnknown = False,
+    concurrency: Concurrency = 8,
+    rate: Rate = None,
+    strict_numbers: StrictNumbers = False,
+    dry_run: DryRun = False,
+    json: JsonReport = False,
+    problems: Problems = None,
     broker: Broker = None,
     allow_volatile_redis: AllowVolatile = False,
     public_key: PublicKey = None,
@@ -350,19 +327,8 @@ def robocall(
     base_url: BaseUrl = None,
 ) -> None:
     """Place robocalls that play a recording or read text aloud."""
-    recipients = _recipients(recipients_file, to)
-    options = _options(
-        journal,
-        concurrency,
-        rate,
-        job_id=job_id,
-        resend_unknown=resend_unknown,
-        broker=broker,
-        allow_volatile=allow_volatile_redis,
-        public_key=public_key,
-        private_key=private_key,
-        base_url=base_url,
-    )
+    options = dict(locals())
+    recipients = recipients_source(recipients_file, to)
     arguments = {
         "recipients": recipients,
         "message": message,
@@ -370,4 +336,4 @@ def robocall(
         "duration": duration,
         "batch_size": batch_size,
     }
-    run_send("robocalls", arguments, options | {"dry_run": dry_run})
+    run_send("robocalls", arguments, options)

@@ -16,7 +16,7 @@ from typing import Any
 
 import attrs
 
-from callsavvy_async._errors import InvalidRequestError
+from callsavvy_async._errors import VolatileRedisError
 from callsavvy_async.bulk import _scripts
 from callsavvy_async.bulk._store import Admission, Finished, JournalMismatchError, Problem
 
@@ -34,11 +34,6 @@ logger = logging.getLogger("callsavvy_async.bulk")
 
 COST_UNIT = Decimal(1_000_000)
 _STOPPED = "in flight when the job stopped"
-
-
-class VolatileRedisError(InvalidRequestError):
-    """The Redis server can lose acknowledged writes (appendonly off, or appendfsync not
-    always): a claim lost in a crash would mean a recipient messaged twice."""
 
 
 @attrs.frozen

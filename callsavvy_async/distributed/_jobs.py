@@ -19,7 +19,7 @@ import redis.asyncio as aioredis
 from anyio.streams.memory import MemoryObjectReceiveStream
 from taskiq_redis import RedisStreamBroker
 
-from callsavvy_async._errors import InvalidRequestError
+from callsavvy_async._errors import InvalidRequestError, UnknownJobError
 from callsavvy_async.bulk import _redis
 from callsavvy_async.bulk._local import Producer
 from callsavvy_async.bulk._options import job_options
@@ -38,10 +38,6 @@ FREEZE_CHUNK = 4096
 FREEZE_BATCHES = 64
 JOBS = "callsavvy:jobs"
 COUNTS = ("sent", "queued", "failed", "unknown", "invalid", "duplicate", "skipped")
-
-
-class UnknownJobError(InvalidRequestError):
-    """No job of that id was ever submitted to this Redis."""
 
 
 @attrs.frozen

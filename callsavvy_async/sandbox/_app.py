@@ -21,6 +21,7 @@ from callsavvy_async.sandbox._http import (
     read_body,
     run_lifespan,
 )
+from callsavvy_async.sandbox._inspect import answer_inspection, is_inspection
 from callsavvy_async.sandbox._records import RECORD_HANDLERS, Handler
 from callsavvy_async.sandbox._sends import SEND_HANDLERS
 from callsavvy_async.sandbox._state import Event, State
@@ -45,8 +46,9 @@ class AnswerLost(Exception):
 
 
 class SandboxApp:
-    """POST /…/{resource} with a JSON body and the key headers, answered with the vendor's
-    envelope. Only `Sandbox` builds it; it shares the sandbox's state, faults and counters."""
+    """POST /…/v1/{resource} with a JSON body and the key headers, answered with the
+    vendor's envelope; GET /_sandbox/ledger and /_sandbox/requests for inspection. Only
+    `Sandbox` builds it; it shares the sandbox's state, faults and counters."""
 
     def __init__(
         self,
@@ -69,6 +71,11 @@ class SandboxApp:
             await run_lifespan(receive, send)
             return
         if scope["type"] != "http":
+            return
+        if is_inspection(scope["path"]):
+            await answer_inspection(
+                send, scope["method"], scope["path"], self._state.ledger, self._requests
+            )
             return
         resource = scope["path"].rstrip("/").rpartition("/")[2]
         if scope["method"] != "POST":
@@ -178,7 +185,9 @@ def _json_object(headers: Headers, body: bytes) -> Body:
         return {}
     try:
         value = json.loads(body)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        raise Rejected("The request body is nested too deeply") from None
+    except ValueError:
         raise Rejected("The request body is not valid JSON") from None
     if not isinstance(value, dict):
         raise Rejected("The request body must be a JSON object")

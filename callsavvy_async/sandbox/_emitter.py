@@ -12,7 +12,7 @@ from callsavvy_async._asgi import ASGIApp
 from callsavvy_async.sandbox._payloads import encoded_event
 from callsavvy_async.sandbox._state import Event
 
-__all__ = ["Target", "fire_events", "post_event"]
+__all__ = ["Target", "fire_events", "post_event", "redirect_advice"]
 
 Target = str | ASGIApp | tuple[ASGIApp, str]
 """A URL; an ASGI app (posted at "/"); or an app and the path (with query) to post at."""
@@ -54,6 +54,23 @@ async def post_event(
         return await _post(client, url, event_name, fields)
 
 
+def redirect_advice(response: httpx.Response) -> str:
+    """What a redirect answer means for a webhook, and where to point it instead. The
+    query (which may hold the token) is left out of the text."""
+    location = response.headers.get("location", "")
+    try:
+        target = response.url.join(location)
+    except httpx.InvalidURL:
+        return f"the webhook answered HTTP {response.status_code}, a redirect to an invalid URL"
+    query = " (with the same query)" if target.query else ""
+    return (
+        f"the webhook answered HTTP {response.status_code}, a redirect to "
+        f"{target.copy_with(query=None)}: webhooks are posted once and redirects are not "
+        f"followed, so the event was not delivered; point the webhook URL at "
+        f"{target.copy_with(query=None)}{query} instead"
+    )
+
+
 async def fire_events(target: Target, events: list[Event]) -> None:
     """Deliver the events a state change caused, over one client. A failure is logged
     (Callsavvy does not retry either) and never breaks the API's answer."""
@@ -64,5 +81,9 @@ async def fire_events(target: Target, events: list[Event]) -> None:
             except Exception as exc:
                 logger.warning("webhook %s not delivered: %r", event_name, exc)
                 continue
-            if response.status_code >= 400:
+            if response.is_redirect:
+                logger.warning(
+                    "webhook %s not delivered: %s", event_name, redirect_advice(response)
+                )
+            elif response.status_code >= 400:
                 logger.warning("webhook %s answered HTTP %d", event_name, response.status_code)
