@@ -22,7 +22,7 @@ from callsavvy_async import APIError, Callsavvy, InvalidRequestError, OutcomeUnk
 callsavvy = Callsavvy()  # keys and base URL from CALLSAVVY_* variables
 
 
-def send_code(request: dict[str, Any]) -> tuple[int, dict[str, str]]:
+def send_code(request: dict[str, Any]) -> tuple[int, dict[str, str | None]]:
     """POST {"phone": ...}: text a one-time code and keep it in the session."""
     if request["method"] != "POST":
         return 405, {"error": "POST only"}

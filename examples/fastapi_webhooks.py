@@ -34,7 +34,7 @@ webhooks = WebhookApp(token=os.environ["CALLSAVVY_WEBHOOK_TOKEN"])
 async def who_is_calling(event: CallerInformation) -> CallerInfoReply:
     for contact in await cs.contacts.list():
         if contact.phone and contact.phone == event.caller_e164:
-            return CallerInfoReply(caller_name=contact.name, caller_email=contact.email)
+            return CallerInfoReply(caller_name=contact.name or "", caller_email=contact.email or "")
     return CallerInfoReply()
 
 
