@@ -71,9 +71,9 @@ class AsyncCallsavvy:
     Use it as `async with AsyncCallsavvy(...) as cs:` or call `await cs.aclose()`.
 
     Args:
-        public_key, private_key: the account's API keys (default: the CALLSAVVY_PUBLIC_KEY
-            and CALLSAVVY_PRIVATE_KEY variables). The private key is never shown in a
-            repr, a log line or an error.
+        public_key: the account's public API key (default: CALLSAVVY_PUBLIC_KEY).
+        private_key: the account's private API key (default: CALLSAVVY_PRIVATE_KEY),
+            never shown in a repr, a log line or an error.
         base_url: the API's root (default: CALLSAVVY_BASE_URL, else
             https://api.getcallsavvy.com/v1).
         timeout: seconds or an httpx.Timeout for every request (default 30 s, 10 s to
