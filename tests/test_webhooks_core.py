@@ -26,6 +26,7 @@ from callsavvy_async.webhooks._core import (
     Guard,
     client_address,
     declares_more_than,
+    parse_event,
     token_matches,
 )
 from callsavvy_async.webhooks.events import EVENT_TYPES
@@ -177,3 +178,12 @@ def test_the_docstring_and_readme_cover_every_parameter(name: str) -> None:
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Webhooks") : readme.index("## Testing your code")]
     assert f"`{name}`" in section
+
+
+def test_deeply_nested_json_is_named_as_such() -> None:
+    deep = b'{"event": ' + b"[" * 2000 + b"]" * 2000 + b"}"
+    rejection = parse_event("application/json", deep)
+    assert rejection == Rejection(400, "body is nested too deeply")
+    assert parse_event("application/json", b'{"event": ') == Rejection(
+        400, "body is not valid JSON"
+    )

@@ -82,7 +82,9 @@ def _body_kind(content_type: str | None, body: bytes) -> str | None:
 def _parse_json(text: str) -> dict[str, Any] | Rejection:
     try:
         payload = json.loads(text)
-    except (ValueError, RecursionError):
+    except RecursionError:
+        return Rejection(400, "body is nested too deeply")
+    except ValueError:
         return Rejection(400, "body is not valid JSON")
     if not isinstance(payload, dict):
         return Rejection(400, "body must be a JSON object")
