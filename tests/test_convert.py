@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import cattrs
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callsavvy_async._convert import converter
@@ -110,6 +110,7 @@ def test_unknown_fields_are_kept_and_do_not_affect_equality() -> None:
     assert "tags" not in repr(call)
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])
 @given(st.dictionaries(st.text(min_size=1), st.text() | st.integers() | st.none()))
 def test_arbitrary_unknown_keys_never_break_decoding(extra: dict[str, object]) -> None:
     known = {"status", "message_id", "cost"}

@@ -225,7 +225,7 @@ async def test_inspection_paths_outside_v1() -> None:
 
 async def test_deeply_nested_json_is_named_as_such() -> None:
     sb = Sandbox()
-    deep = b'{"a": ' + b"[" * 2000 + b"]" * 2000 + b"}"
+    deep = b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     headers = {
         "public-key": TEST_PUBLIC_KEY,
         "private-key": TEST_PRIVATE_KEY,

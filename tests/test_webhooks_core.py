@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import ipaddress
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -174,14 +175,14 @@ def parameters() -> list[str]:
 
 @pytest.mark.parametrize("name", parameters())
 def test_the_docstring_and_readme_cover_every_parameter(name: str) -> None:
-    assert f"\n        {name}:" in (WebhookApp.__doc__ or "")
+    assert re.search(rf"^\s*{name}:", WebhookApp.__doc__ or "", flags=re.MULTILINE)
     readme = (ROOT / "README.md").read_text()
     section = readme[readme.index("## Webhooks") : readme.index("## Testing your code")]
     assert f"`{name}`" in section
 
 
 def test_deeply_nested_json_is_named_as_such() -> None:
-    deep = b'{"event": ' + b"[" * 2000 + b"]" * 2000 + b"}"
+    deep = b'{"event": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     rejection = parse_event("application/json", deep)
     assert rejection == Rejection(400, "body is nested too deeply")
     assert parse_event("application/json", b'{"event": ') == Rejection(
