@@ -210,7 +210,11 @@ class AsyncCallsavvy:
     def with_raw_response(self) -> WithRawResponse:
         """The same resources, whose methods return a RawResponse (status code, headers,
         the httpx.Response, and `parse()` for the model)."""
-        return WithRawResponse(self._derive(self._pipeline, timeout=self._timeout, raw=True))
+        return WithRawResponse(self._raw_mode())
+
+    def _raw_mode(self) -> AsyncCallsavvy:
+        """This client with its methods returning RawResponse (the raw views type them)."""
+        return self._derive(self._pipeline, timeout=self._timeout, raw=True)
 
     def with_options(
         self,

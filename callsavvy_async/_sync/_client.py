@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import httpx
 
@@ -116,7 +116,7 @@ class Callsavvy:
     @functools.cached_property
     def with_raw_response(self) -> SyncWithRawResponse:
         """The same resources, whose methods return a RawResponse."""
-        return SyncWithRawResponse(self._runner, self._async.with_raw_response)
+        return SyncWithRawResponse(self._runner, self._async._raw_mode())
 
     def with_options(
         self,
@@ -161,18 +161,18 @@ class Callsavvy:
 class SyncWithRawResponse:
     """`cs.with_raw_response` of the sync client."""
 
-    def __init__(self, runner: Runner, raw: Any) -> None:
-        self.account = views.SyncAccountRaw(runner, raw.account._resource)
-        self.departments = views.SyncDepartmentsRaw(runner, raw.departments._resource)
-        self.categories = views.SyncCategoriesRaw(runner, raw.categories._resource)
-        self.agents = views.SyncAgentsRaw(runner, raw.agents._resource)
-        self.tickets = views.SyncTicketsRaw(runner, raw.tickets._resource)
-        self.calls = views.SyncCallsRaw(runner, raw.calls._resource)
-        self.chats = views.SyncChatsRaw(runner, raw.chats._resource)
-        self.messengers = views.SyncMessengersRaw(runner, raw.messengers._resource)
-        self.sms = views.SyncSmsRaw(runner, raw.sms._resource)
-        self.robocalls = views.SyncRobocallsRaw(runner, raw.robocalls._resource)
-        self.whatsapp = views.SyncWhatsappRaw(runner, raw.whatsapp._resource)
-        self.meetings = views.SyncMeetingsRaw(runner, raw.meetings._resource)
-        self.contacts = views.SyncContactsRaw(runner, raw.contacts._resource)
-        self.contact_groups = views.SyncContactGroupsRaw(runner, raw.contact_groups._resource)
+    def __init__(self, runner: Runner, raw: AsyncCallsavvy) -> None:
+        self.account = views.SyncAccountRaw(runner, raw.account)
+        self.departments = views.SyncDepartmentsRaw(runner, raw.departments)
+        self.categories = views.SyncCategoriesRaw(runner, raw.categories)
+        self.agents = views.SyncAgentsRaw(runner, raw.agents)
+        self.tickets = views.SyncTicketsRaw(runner, raw.tickets)
+        self.calls = views.SyncCallsRaw(runner, raw.calls)
+        self.chats = views.SyncChatsRaw(runner, raw.chats)
+        self.messengers = views.SyncMessengersRaw(runner, raw.messengers)
+        self.sms = views.SyncSmsRaw(runner, raw.sms)
+        self.robocalls = views.SyncRobocallsRaw(runner, raw.robocalls)
+        self.whatsapp = views.SyncWhatsappRaw(runner, raw.whatsapp)
+        self.meetings = views.SyncMeetingsRaw(runner, raw.meetings)
+        self.contacts = views.SyncContactsRaw(runner, raw.contacts)
+        self.contact_groups = views.SyncContactGroupsRaw(runner, raw.contact_groups)
