@@ -9,6 +9,7 @@ import logging
 import os
 import signal
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import anyio
 import typer
@@ -22,7 +23,8 @@ from callsavvy_async._cli.runner import (
     EXIT_USAGE,
     errors,
     fail,
-    note,
+    run_job,
+    stopped,
 )
 from callsavvy_async._errors import CallsavvyError, InvalidRequestError
 
@@ -56,12 +58,15 @@ def _distributed() -> Any:
     return distributed
 
 
-def _run(job: Any) -> Any:
+def _run(job: Any, *, stoppable: bool = False) -> Any:
     """Run `job` on asyncio (taskiq and redis-py's client are asyncio's), with one-line
-    errors: bad usage and a volatile Redis exit 2, an unreachable Redis exits 1."""
+    errors: bad usage and a volatile Redis exit 2, an unreachable Redis exits 1. A
+    `stoppable` job is cancelled by Ctrl-C or SIGTERM: (its result or None, the signal)."""
     import redis.exceptions
 
     try:
+        if stoppable:
+            return run_job(job)
         return anyio.run(job, backend="asyncio")
     except InvalidRequestError as exc:
         fail(str(exc), code=EXIT_USAGE)
@@ -69,6 +74,16 @@ def _run(job: Any) -> Any:
         fail(f"Redis: {exc}")
     except CallsavvyError as exc:
         fail(str(exc))
+
+
+def _shown(url: str) -> str:
+    """`url` as it may be printed: a password in it is masked."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 def _channel(name: str, arguments: dict[str, Any]) -> tuple[Any, int]:
@@ -104,7 +119,10 @@ def distributed_send(name: str, arguments: dict[str, Any], options: dict[str, An
     if options.get("journal"):
         fail("--journal does nothing with --broker: the job's journal is in Redis", code=2)
 
+    submitted = False
+
     async def job() -> Any:
+        nonlocal submitted
         await distributed.submit_job(
             url,
             channel,
@@ -116,17 +134,20 @@ def distributed_send(name: str, arguments: dict[str, Any], options: dict[str, An
             strict_numbers=bool(options.get("strict_numbers")),
             allow_volatile=bool(options.get("allow_volatile_redis")),
         )
+        submitted = True
         with send_progress(errors, errors.is_terminal) as draw:
             return await distributed.wait_job(url, job_id, on_progress=draw)
 
-    try:
-        report = _run(job)
-    except KeyboardInterrupt:
-        note(
-            f"interrupted: job {job_id} goes on running on the workers; "
-            f"see it with: callsavvy report {job_id} --broker URL"
+    report, signum = _run(job, stoppable=True)
+    if signum is not None:
+        see = f"see it with: callsavvy report {job_id} --broker {_shown(url)}"
+        if submitted:
+            stopped(signum, f"job {job_id} goes on running on the workers; {see}")
+        stopped(
+            signum,
+            f"job {job_id} is partly submitted: its batches frozen so far run on the "
+            f"workers; run the same command again to submit the rest; {see}",
         )
-        raise typer.Exit(EXIT_INTERRUPTED) from None
     console.print(report_table(report))
     for problem in report.errors:
         console.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)

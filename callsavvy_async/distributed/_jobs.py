@@ -184,8 +184,9 @@ async def submit_job(
         await client.hset(keys.meta, "state", "running")
         return await read_report(client, job_id)
     finally:
-        await broker.shutdown()
-        await client.aclose()
+        with anyio.CancelScope(shield=True):
+            await broker.shutdown()
+            await client.aclose()
 
 
 async def _open(
@@ -291,4 +292,5 @@ async def wait_job(
                 return report
             await anyio.sleep(poll)
     finally:
-        await client.aclose()
+        with anyio.CancelScope(shield=True):
+            await client.aclose()
