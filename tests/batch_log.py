@@ -1,6 +1,7 @@
 """An independent fake of the send endpoints for the distributed tests: an ASGI app under
 uvicorn on a thread that logs every batch it accepts (when, which resource, which
-numbers) and answers after a fixed latency; it can answer 429 with a Retry-After."""
+numbers) and answers after a fixed latency; it can answer 429 with a Retry-After, and
+hold every batch until the test opens its `gate`."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ class BatchLog:
     latency: float = 0.0
     rate_limited: int = 0
     retry_after: float = 1.0
+    gate: threading.Event | None = None
+    waiting: int = 0
     batches: list[Batch] = attrs.field(factory=list)
     refused: list[float] = attrs.field(factory=list)
 
@@ -52,11 +55,23 @@ class BatchLog:
             await _answer(send, 429, {"status": "error", "message": "slow down"}, headers)
             return
         fields = json.loads(body or b"{}")
+        await self._pass_gate()
         await asyncio.sleep(self.latency)
         numbers = tuple(str(fields.get("recipient", "")).split(","))
         self.batches.append(Batch(time.monotonic(), resource, numbers))
         answer = {"resource": resource, "status": "success", "data": {"status": "sent"}}
         await _answer(send, 200, answer)
+
+    async def _pass_gate(self) -> None:
+        """Wait (counted in `waiting`) until the gate, if any, is open."""
+        if self.gate is None:
+            return
+        self.waiting += 1
+        try:
+            while not self.gate.is_set():  # noqa: ASYNC110 - set from the test's thread
+                await asyncio.sleep(0.005)
+        finally:
+            self.waiting -= 1
 
 
 async def _answer(

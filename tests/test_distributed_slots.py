@@ -19,12 +19,16 @@ import pytest
 import redis.asyncio as aioredis
 
 from callsavvy_async.bulk._redis import JobKeys
+from callsavvy_async.distributed._broker import QUEUE
 from callsavvy_async.sandbox import Sandbox, serving
+from tests.batch_log import BatchLog, serving_log
 from tests.redis_server import RedisServer
-from tests.test_distributed import finished, numbers, until
-from tests.workers import ROOT, environment, workers
+from tests.test_distributed import BATCH, finished, numbers, submit, until
+from tests.workers import ROOT, environment, kill, start_worker, workers
 
 pytestmark = pytest.mark.anyio
+
+GROUP = "taskiq"  # taskiq-redis's consumer group
 
 
 @pytest.fixture
@@ -161,3 +165,44 @@ async def test_ctrl_c_while_submitting_leaves_the_frozen_part_running_and_a_reru
     assert 0 < int(stopped["frozen"]) < len(people) // 100
     assert again.returncode == 0, again.stderr
     assert Counter(entry.recipient for entry in sb.ledger) == Counter(people)
+
+
+async def deliveries(client: aioredis.Redis) -> tuple[dict[str, int], int]:
+    """Shards read but not acknowledged, by consumer, and shards not read yet."""
+    pending = await client.xpending(QUEUE, GROUP)
+    by_consumer = {str(c["name"]): int(c["pending"]) for c in pending["consumers"]}
+    (group,) = [g for g in await client.xinfo_groups(QUEUE) if g["name"] == GROUP]
+    return by_consumer, int(group["lag"])
+
+
+async def test_a_worker_reads_one_shard_per_free_slot_so_a_kill_strands_only_its_slots(
+    redis_server: RedisServer, redis_client: aioredis.Redis, tmp_path: Path
+) -> None:
+    gate = threading.Event()
+    log = BatchLog(gate=gate)
+    people = numbers(800)  # 80 batches, 10 shards of 8
+    started: list[subprocess.Popen[bytes]] = []
+    with serving_log(log) as base:
+        try:
+            await submit(redis_server.url, people, "slots")
+            started.append(start_worker(redis_server.url, base, 2, tmp_path / "first.log"))
+            await until(lambda: log.waiting == 2)
+            first_read, first_lag = await deliveries(redis_client)
+            started.append(start_worker(redis_server.url, base, 2, tmp_path / "second.log"))
+            await until(lambda: log.waiting == 4)
+            both_read, both_lag = await deliveries(redis_client)
+            assert kill(started[0]) == -signal.SIGKILL
+        finally:
+            gate.set()
+        try:
+            report = await finished(redis_server.url, "slots")
+        finally:
+            for worker in started:
+                kill(worker)
+    assert list(first_read.values()) == [2]
+    assert first_lag == 8
+    assert len(both_read) == 2 and all(n <= 2 for n in both_read.values())
+    assert both_lag == 6, "a worker read more shards than it has slots"
+    assert report.unknown == 2 * BATCH  # the killed worker's two batches in flight
+    assert report.sent == len(people) - 2 * BATCH
+    assert Counter(log.numbers) == Counter(people)
