@@ -1,15 +1,25 @@
 """RedisJournal as a bulk job's journal, on a real redis-server: the job sends each
-recipient once, a re-run sends nothing already done, and a Redis that can lose
-acknowledged writes is refused before anything is sent."""
+recipient once, a re-run sends nothing already done, a second run while one holds the
+job is refused (a dead run's lease expires), and a Redis that can lose acknowledged
+writes is refused before anything is sent."""
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import anyio
 import pytest
+import redis.asyncio as aioredis
 
-from callsavvy_async.bulk import JournalMismatchError, RedisJournal, VolatileRedisError
+from callsavvy_async.bulk import (
+    JournalInUseError,
+    JournalMismatchError,
+    RedisJournal,
+    VolatileRedisError,
+)
+from callsavvy_async.bulk._redis import JobKeys
 from callsavvy_async.sandbox import Sandbox
 from tests.redis_server import RedisServer
 
@@ -19,6 +29,13 @@ pytestmark = pytest.mark.anyio
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"  # redis-py's client is asyncio's
+
+
+@pytest.fixture
+async def redis_client(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.from_url(redis_server.url, decode_responses=True)
+    yield client
+    await client.aclose()
 
 
 def numbers(count: int, start: int = 0) -> list[str]:
@@ -77,3 +94,99 @@ async def test_a_redis_that_can_lose_writes_is_refused_naming_appendfsync(tmp_pa
         assert report.sent + report.queued == 3
     finally:
         server.stop()
+
+
+async def test_a_second_run_of_a_running_job_is_refused_and_sends_nothing(
+    redis_server: RedisServer,
+) -> None:
+    sb = Sandbox()
+    sb.inject("sendSMS", latency=0.05)
+    people = numbers(300)
+    later = numbers(50, start=1_000)
+    refused: list[JournalInUseError] = []
+    async with sb.client() as cs:
+
+        async def second_run() -> None:
+            with anyio.fail_after(30):
+                while len(sb.ledger) < 20:  # noqa: ASYNC110 - the first run is sending
+                    await anyio.sleep(0.01)
+            with pytest.raises(JournalInUseError) as caught:
+                await cs.sms.send_bulk(
+                    later, "hi", batch_size=10, journal=RedisJournal(redis_server.url, job="j")
+                )
+            refused.append(caught.value)
+            assert len(sb.ledger) < len(people), "the first run ended too soon"
+
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(second_run)
+            first = await cs.sms.send_bulk(
+                people,
+                "hi",
+                batch_size=10,
+                concurrency=2,
+                journal=RedisJournal(redis_server.url, job="j"),
+            )
+        after = await cs.sms.send_bulk(
+            [*people, *later], "hi", batch_size=10, journal=RedisJournal(redis_server.url, job="j")
+        )
+    assert "in use by another run" in str(refused[0])
+    assert "frees the job 15 s" in str(refused[0])
+    assert first.sent + first.queued == len(people)
+    assert (after.skipped, after.sent + after.queued) == (len(people), len(later))
+    assert Counter(entry.recipient for entry in sb.ledger) == Counter([*people, *later])
+
+
+async def test_a_lease_left_by_a_dead_run_is_taken_once_it_expires(
+    redis_server: RedisServer, redis_client: aioredis.Redis
+) -> None:
+    sb = Sandbox()
+    await redis_client.set(JobKeys("j").lease, "local:dead", px=300)
+    async with sb.client() as cs:
+        with pytest.raises(JournalInUseError):
+            await cs.sms.send_bulk(
+                numbers(5), "hi", journal=RedisJournal(redis_server.url, job="j")
+            )
+        assert sb.ledger == []
+        with anyio.fail_after(10):
+            while await redis_client.exists(JobKeys("j").lease):  # noqa: ASYNC110 - Redis expires it
+                await anyio.sleep(0.02)
+        report = await cs.sms.send_bulk(
+            numbers(5), "hi", journal=RedisJournal(redis_server.url, job="j")
+        )
+    assert report.sent + report.queued == 5
+    assert await redis_client.exists(JobKeys("j").lease) == 0
+
+
+async def test_a_run_renews_its_lease_past_its_length_and_stops_if_another_takes_it(
+    redis_server: RedisServer, redis_client: aioredis.Redis
+) -> None:
+    sb = Sandbox()
+    sb.inject("sendSMS", latency=0.1)
+    lease = JobKeys("j").lease
+    async with sb.client() as cs:
+
+        async def meanwhile() -> None:
+            with anyio.fail_after(30):
+                while len(sb.ledger) < 120:  # noqa: ASYNC110 - 1.2 s in: two leases long
+                    await anyio.sleep(0.01)
+            journal = RedisJournal(redis_server.url, job="j", lease=0.6)
+            with pytest.raises(JournalInUseError):
+                await cs.sms.send_bulk(numbers(5, start=1_000), "hi", journal=journal)
+            await redis_client.set(lease, "local:usurper")
+
+        async def first_run() -> None:
+            journal = RedisJournal(redis_server.url, job="j", lease=0.6)
+            try:
+                await cs.sms.send_bulk(
+                    numbers(400), "hi", batch_size=10, concurrency=1, journal=journal
+                )
+            except JournalInUseError as exc:
+                stopped.append(exc)
+
+        stopped: list[JournalInUseError] = []
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(meanwhile)
+            tasks.start_soon(first_run)
+    assert "taken by another run" in str(stopped[0])
+    assert 120 <= len(sb.ledger) < 400
+    assert await redis_client.get(lease) == "local:usurper"

@@ -11,6 +11,7 @@ import fakeredis
 import pytest
 
 from callsavvy_async.bulk import Finished, _redis
+from callsavvy_async.bulk._lease import Lease
 from callsavvy_async.bulk._redis import JobKeys
 
 pytestmark = pytest.mark.anyio
@@ -140,3 +141,22 @@ async def test_a_workers_step_records_the_last_outcome_claims_the_next_and_repor
     again, _ = await _redis.run_script(client, steps.STEP, names, ["w", second, *outcome])
     assert again == got  # a retry after a lost reply: the claim is still ours
     assert (await client.hgetall(KEYS.counts))["unknown"] == "2"
+
+
+async def test_a_lease_is_taken_once_renewed_by_its_holder_and_released_only_by_it(
+    client: fakeredis.FakeAsyncRedis,
+) -> None:
+    first = Lease(client, KEYS.lease, "run-1", 10)
+    second = Lease(client, KEYS.lease, "run-2", 10)
+    assert await first.take()
+    assert not await second.take()
+    assert not await second.keep()
+    await second.release()
+    assert await client.get(KEYS.lease) == "run-1"
+    await client.pexpire(KEYS.lease, 50)
+    assert await first.keep()
+    assert 9_000 < await client.pttl(KEYS.lease) <= 10_000
+    await first.release()
+    assert await client.get(KEYS.lease) is None
+    assert await first.keep()  # expired and unheld: taken again by its last holder
+    assert not await second.keep()

@@ -14,11 +14,18 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 from typing import Any
 
+import anyio
 import attrs
 
 from callsavvy_async._errors import VolatileRedisError
 from callsavvy_async.bulk import _scripts
-from callsavvy_async.bulk._store import Admission, Finished, JournalMismatchError, Problem
+from callsavvy_async.bulk._store import (
+    Admission,
+    Finished,
+    JournalInUseError,
+    JournalMismatchError,
+    Problem,
+)
 
 try:
     import redis
@@ -27,6 +34,8 @@ except ImportError as exc:  # pragma: no cover - depends on the install
     raise ImportError(
         'RedisJournal needs the distributed extra: pip install "callsavvy-async[distributed]"'
     ) from exc
+
+from callsavvy_async.bulk._lease import LEASE_SECONDS, Lease, LeaseLostError
 
 __all__ = ["JobKeys", "RedisJournal", "VolatileRedisError", "check_durable"]
 
@@ -68,12 +77,24 @@ async def check_durable(client: aioredis.Redis, *, allow_volatile: bool) -> None
 
 class RedisJournal:
     """A JobStore in Redis at `url`. `job` names the job's keys (by default its identity);
-    `allow_volatile` accepts a Redis that can lose acknowledged writes."""
+    `allow_volatile` accepts a Redis that can lose acknowledged writes. One run at a time
+    may hold a job: a run renews its lease on the job every third of `lease` seconds, so a
+    run that died frees the job `lease` seconds later."""
 
-    def __init__(self, url: str, *, job: str | None = None, allow_volatile: bool = False) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        job: str | None = None,
+        allow_volatile: bool = False,
+        lease: float = LEASE_SECONDS,
+    ) -> None:
+        if not lease > 0:
+            raise ValueError("lease must be more than 0 seconds")
         self.url = url
         self._job = job
         self._allow_volatile = allow_volatile
+        self._lease_seconds = lease
         self._owner = f"local:{uuid.uuid4().hex}"
         self._client: aioredis.Redis | None = None
         self._keys: JobKeys | None = None
@@ -95,20 +116,34 @@ class RedisJournal:
 
     @asynccontextmanager
     async def session(self, identity: str, *, resend_unknown: bool) -> AsyncIterator[None]:
-        """Open job `identity` (refusing another job's keys): what was in flight when an
-        earlier run stopped becomes unknown, and failed batches are admitted anew."""
+        """Open job `identity` (refusing another job's keys, and the job while another run
+        holds it): what was in flight when an earlier run stopped becomes unknown, and
+        failed batches are admitted anew. The run holds the job's lease until it leaves."""
         client = aioredis.from_url(self.url, decode_responses=True)
+        lease: Lease | None = None
         try:
             await check_durable(client, allow_volatile=self._allow_volatile)
             self._client, self._keys = client, JobKeys(self._job or identity)
             self._resend_unknown = resend_unknown
-            await self._open(identity)
-            yield
+            lease = await self._open(identity)
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(self._hold, lease)
+                try:
+                    yield
+                finally:
+                    tasks.cancel_scope.cancel()
+        except BaseExceptionGroup as group:
+            if len(group.exceptions) == 1:
+                raise group.exceptions[0] from None
+            raise
         finally:
             self._client = None
-            await client.aclose()
+            with anyio.CancelScope(shield=True):
+                if lease is not None:
+                    await lease.release()
+                await client.aclose()
 
-    async def _open(self, identity: str) -> None:
+    async def _open(self, identity: str) -> Lease:
         keys, client = self.keys, self._redis
         await client.hsetnx(keys.meta, "identity", identity)
         if await client.hget(keys.meta, "identity") != identity:
@@ -116,11 +151,34 @@ class RedisJournal:
                 f"Redis job {keys.job!r} belongs to another job: use another job id, "
                 "or the same channel, uid and message"
             )
-        self._run = int(await client.hincrby(keys.meta, "run", 1))
-        await orphan(client, keys, _STOPPED)
-        retire = ("failed", "unknown") if self._resend_unknown else ("failed",)
-        await reopen(client, keys, "retired", retire)
-        await client.delete(keys.invalid)
+        lease = Lease(client, keys.lease, self._owner, self._lease_seconds)
+        if not await lease.take():
+            raise JournalInUseError(
+                f"Redis job {keys.job!r} is in use by another run of this job; wait for it "
+                "to finish (running both would send their recipients twice). A run that "
+                f"died frees the job {self._lease_seconds:g} s after its last renewal"
+            )
+        try:
+            self._run = int(await client.hincrby(keys.meta, "run", 1))
+            await orphan(client, keys, _STOPPED)
+            retire = ("failed", "unknown") if self._resend_unknown else ("failed",)
+            await reopen(client, keys, "retired", retire)
+            await client.delete(keys.invalid)
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await lease.release()
+            raise
+        return lease
+
+    async def _hold(self, lease: Lease) -> None:
+        """Keep the lease; stop the run if another run took the job meanwhile."""
+        try:
+            await lease.hold()
+        except LeaseLostError:
+            raise JournalInUseError(
+                f"Redis job {self.keys.job!r} was taken by another run while this one could "
+                f"not renew its lease for {lease.seconds:g} s; this run stopped"
+            ) from None
 
     async def admit(
         self, numbers: Sequence[str], invalid: Sequence[tuple[str, str]] = ()
