@@ -160,3 +160,28 @@ async def test_a_lease_is_taken_once_renewed_by_its_holder_and_released_only_by_
     assert await client.get(KEYS.lease) is None
     assert await first.keep()  # expired and unheld: taken again by its last holder
     assert not await second.keep()
+
+
+async def test_a_sweep_requeues_the_taken_shards_of_dead_workers_and_forgets_settled_ones(
+    client: fakeredis.FakeAsyncRedis,
+) -> None:
+    from callsavvy_async.distributed import _scripts as steps
+
+    await client.hset(KEYS.shards, mapping={str(s): "queued:0" for s in range(1_000)})
+    take = [KEYS.shards, KEYS.hb, KEYS.taken]
+    for shard, worker in ((1, "dead"), (2, "dead"), (3, "alive"), (4, "alive"), (5, "alive")):
+        assert await client.eval(steps.SHARD_TAKE, 3, *take, shard, worker, 60_000) == "ok"
+    assert await client.eval(steps.SHARD_TAKE, 3, *take, 1, "alive", 60_000) == "held"
+    assert await client.eval(steps.SHARD_DONE, 2, KEYS.shards, KEYS.taken, 4, "alive") == 1
+    assert await client.eval(steps.SHARD_RELEASE, 2, KEYS.shards, KEYS.taken, 5, "alive") == 1
+    assert await client.smembers(KEYS.taken) == {"1", "2", "3"}
+    await client.hset(KEYS.hb, "dead", 0)  # its heartbeat expired
+    await client.hset(KEYS.shards, "2", "queued:1")  # queued again meanwhile (a re-submission)
+    sweep = [KEYS.hb, KEYS.shards, KEYS.state, KEYS.inflight, KEYS.counts, KEYS.reason]
+    sweep += [KEYS.batch, KEYS.taken]
+    assert await client.eval(steps.SWEEP, len(sweep), *sweep, "died") == ["1"]
+    assert str(await client.hget(KEYS.shards, "1")).startswith("queued:")
+    assert await client.hget(KEYS.shards, "3") == "alive"
+    assert await client.smembers(KEYS.taken) == {"3"}
+    assert await client.eval(steps.SWEEP, len(sweep), *sweep, "died") == []
+    assert await client.eval(steps.SHARD_TAKE, 3, *take, 1, "alive", 60_000) == "ok"

@@ -2,6 +2,7 @@
 `callsavvy_async.bulk._scripts` for the batch keys):
   hb      hash: worker -> the Redis time (ms) its heartbeat expires
   shards  hash: shard -> "queued:<ms>" | worker holding it | "done"
+  taken   set: the shards a worker holds (so a sweep reads those, not every shard)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: shards hb; ARGV: shard worker ttl_ms -> "ok" | "held" | "done"
+# KEYS: shards hb taken; ARGV: shard worker ttl_ms -> "ok" | "held" | "done"
 SHARD_TAKE = (
     _NOW
     + """
@@ -27,23 +28,27 @@ if current and string.sub(current, 1, 7) ~= 'queued:' then
 end
 redis.call('HSET', KEYS[2], ARGV[2], now + tonumber(ARGV[3]))
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('SADD', KEYS[3], ARGV[1])
 return 'ok'
 """
 )
 
-# KEYS: shards; ARGV: shard worker. The holder marks its shard done.
+# KEYS: shards taken; ARGV: shard worker. The holder marks its shard done.
 SHARD_DONE = """
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], 'done')
+redis.call('SREM', KEYS[2], ARGV[1])
 return 1
 """
 
-# KEYS: shards; ARGV: shard worker. The holder hands its shard back (a stopping worker).
+# KEYS: shards taken; ARGV: shard worker. The holder hands its shard back (a stopping
+# worker).
 SHARD_RELEASE = (
     _NOW
     + """
 if redis.call('HGET', KEYS[1], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HSET', KEYS[1], ARGV[1], 'queued:' .. now)
+redis.call('SREM', KEYS[2], ARGV[1])
 return 1
 """
 )
@@ -57,9 +62,11 @@ return 1
 """
 )
 
-# KEYS: hb shards state inflight counts reason batch; ARGV: reason
+# KEYS: hb shards state inflight counts reason batch taken; ARGV: reason
 # Workers whose heartbeat expired lose their claims (the batches become unknown: they may
-# have been sent) and their shards (queued again). Returns the shards to enqueue.
+# have been sent) and their shards (queued again). Reads only the taken shards; one no
+# longer held (queued again by a re-submission) leaves the set. Returns the shards to
+# enqueue.
 SWEEP = (
     _NOW
     + """
@@ -83,14 +90,14 @@ for i = 1, #claimed, 2 do
   end
 end
 local requeue = {}
-local shards = redis.call('HGETALL', KEYS[2])
-for i = 1, #shards, 2 do
-  local shard, value = shards[i], shards[i + 1]
-  if value ~= 'done' and string.sub(value, 1, 7) ~= 'queued:' then
-    if not alive[value] then
-      redis.call('HSET', KEYS[2], shard, 'queued:' .. now)
-      requeue[#requeue + 1] = shard
-    end
+for _, shard in ipairs(redis.call('SMEMBERS', KEYS[8])) do
+  local value = redis.call('HGET', KEYS[2], shard)
+  if not value or value == 'done' or string.sub(value, 1, 7) == 'queued:' then
+    redis.call('SREM', KEYS[8], shard)
+  elseif not alive[value] then
+    redis.call('HSET', KEYS[2], shard, 'queued:' .. now)
+    redis.call('SREM', KEYS[8], shard)
+    requeue[#requeue + 1] = shard
   end
 end
 return requeue

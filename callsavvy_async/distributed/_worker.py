@@ -131,10 +131,9 @@ class Worker:
         if self._draining:
             await enqueue(self._broker, job, [shard])
             return
+        names = [keys.shards, keys.hb, keys.taken]
         taken = await persist(
-            lambda: self.redis.eval(
-                _scripts.SHARD_TAKE, 2, keys.shards, keys.hb, shard, self.id, self._ttl_ms
-            )
+            lambda: self.redis.eval(_scripts.SHARD_TAKE, 3, *names, shard, self.id, self._ttl_ms)
         )
         if taken != "ok":
             return
@@ -149,12 +148,16 @@ class Worker:
             self._held[job] -= 1
         if complete:
             await persist(
-                lambda: self.redis.eval(_scripts.SHARD_DONE, 1, keys.shards, shard, self.id)
+                lambda: self.redis.eval(
+                    _scripts.SHARD_DONE, 2, keys.shards, keys.taken, shard, self.id
+                )
             )
             await self._maybe_done(keys)
         else:
             await persist(
-                lambda: self.redis.eval(_scripts.SHARD_RELEASE, 1, keys.shards, shard, self.id)
+                lambda: self.redis.eval(
+                    _scripts.SHARD_RELEASE, 2, keys.shards, keys.taken, shard, self.id
+                )
             )
             await enqueue(self._broker, job, [shard])
 
@@ -232,8 +235,8 @@ class Worker:
     async def _sweep_job(self, job: str) -> None:
         keys = JobKeys(job)
         names = [keys.hb, keys.shards, keys.state, keys.inflight, keys.counts, keys.reason]
-        stale = 30 * self._ttl_ms
-        shards = await self.redis.eval(_scripts.SWEEP, 7, *names, keys.batch, _DIED, stale)
+        names += [keys.batch, keys.taken]
+        shards = await self.redis.eval(_scripts.SWEEP, len(names), *names, _DIED)
         if shards:
             logger.info("job %s: taking over shards %s", job, shards)
             await enqueue(self._broker, job, [int(s) for s in shards])
