@@ -158,27 +158,23 @@ async def test_trigger_posts_into_a_running_webhook_app() -> None:
 
 def test_sandbox_command_serves_on_loopback() -> None:
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "callsavvy_async", "sandbox", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        env = {**KEYS, "CALLSAVVY_BASE_URL": f"http://127.0.0.1:{port}/v1"}
-        result: Any = None
-        for _ in range(100):
-            result = callsavvy("list", "agents", "--json", env=env)
-            if result.returncode == 0:
-                break
-            anyio.run(anyio.sleep, 0.1)
-        assert result.returncode == 0, result.stderr
-        agents = json.loads(result.stdout)
-        assert agents
-        assert all(agent["agent_id"] and agent["agent_email"] for agent in agents)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    command = [sys.executable, "-m", "callsavvy_async", "sandbox", "--port", str(port)]
+    with subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as process:
+        try:
+            env = {**KEYS, "CALLSAVVY_BASE_URL": f"http://127.0.0.1:{port}/v1"}
+            result: Any = None
+            for _ in range(100):
+                result = callsavvy("list", "agents", "--json", env=env)
+                if result.returncode == 0:
+                    break
+                anyio.run(anyio.sleep, 0.1)
+            assert result.returncode == 0, result.stderr
+            agents = json.loads(result.stdout)
+            assert agents
+            assert all(agent["agent_id"] and agent["agent_email"] for agent in agents)
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
 
 
 @pytest.mark.parametrize(

@@ -34,6 +34,7 @@ import httpcore
 import httpx
 
 from callsavvy_async._transport._streams import (
+    ClosingBody,
     PooledBody,
     SocketOption,
     WatchedBackend,
@@ -107,13 +108,14 @@ class PoolTransport(httpx.AsyncBaseTransport):
             raise RuntimeError("the transport is closed")
         assert isinstance(request.stream, httpx.AsyncByteStream)
         url = request.url
+        sent = ClosingBody(request.stream)
         core_request = httpcore.Request(
             method=request.method,
             url=httpcore.URL(
                 scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
             ),
             headers=request.headers.raw,
-            content=request.stream,
+            content=sent,
             extensions=request.extensions,
         )
         key: _Origin = (url.raw_scheme, url.raw_host, url.port)
@@ -131,6 +133,9 @@ class PoolTransport(httpx.AsyncBaseTransport):
             if error is None:
                 raise
             raise error from exc
+        finally:
+            with anyio.CancelScope(shield=True):
+                await sent.aclose()
         assert isinstance(response.stream, AsyncIterable)
 
         async def check_in() -> None:

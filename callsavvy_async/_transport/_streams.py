@@ -12,7 +12,14 @@ import anyio
 import httpcore
 import httpx
 
-__all__ = ["SocketOption", "WatchedBackend", "WatchedStream", "httpx_error", "PooledBody"]
+__all__ = [
+    "ClosingBody",
+    "PooledBody",
+    "SocketOption",
+    "WatchedBackend",
+    "WatchedStream",
+    "httpx_error",
+]
 
 SocketOption: TypeAlias = (
     tuple[int, int, int] | tuple[int, int, bytes | bytearray] | tuple[int, int, None, int]
@@ -166,3 +173,26 @@ class PooledBody(httpx.AsyncByteStream):
             raise error from exc
         finally:
             await self._on_close()
+
+
+class ClosingBody(httpx.AsyncByteStream):
+    """A request body whose iteration can be ended from outside: httpcore and httpx's ASGI
+    transport stop reading a body early (a failed write, an app that refuses the body)
+    without closing its iterator, which leaves an unfinished async generator to the
+    garbage collector. The transport calls `aclose` once the request is over."""
+
+    __slots__ = ("_chunks", "_stream")
+
+    def __init__(self, stream: AsyncIterable[bytes]) -> None:
+        self._stream = stream
+        self._chunks: AsyncIterator[bytes] | None = None
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        self._chunks = aiter(self._stream)
+        return self._chunks
+
+    async def aclose(self) -> None:
+        close = getattr(self._chunks, "aclose", None)
+        self._chunks = None
+        if close is not None:
+            await close()

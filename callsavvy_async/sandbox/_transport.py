@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 from callsavvy_async._asgi import ASGIApp, Receive, Scope, Send
+from callsavvy_async._transport._streams import ClosingBody
 from callsavvy_async.sandbox._app import IN_PROCESS, AnswerLost
 
 __all__ = ["InProcessTransport"]
@@ -23,10 +24,21 @@ class InProcessTransport(httpx.AsyncBaseTransport):
         self._asgi = httpx.ASGITransport(app=marked)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        sent = ClosingBody(request.stream)
+        own = httpx.Request(
+            request.method,
+            request.url,
+            headers=request.headers,
+            stream=sent,
+            extensions=request.extensions,
+        )
         try:
-            return await self._asgi.handle_async_request(request)
+            return await self._asgi.handle_async_request(own)
         except AnswerLost as lost:
             raise _network_error(lost, request) from None
+        finally:
+            await sent.aclose()
 
     async def aclose(self) -> None:
         await self._asgi.aclose()
