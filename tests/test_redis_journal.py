@@ -20,6 +20,8 @@ from callsavvy_async.bulk import (
     VolatileRedisError,
 )
 from callsavvy_async.bulk._redis import JobKeys
+from callsavvy_async.distributed import submit_job
+from callsavvy_async.resources.messaging import Sms
 from callsavvy_async.sandbox import Sandbox
 from tests.redis_server import RedisServer
 
@@ -190,3 +192,28 @@ async def test_a_run_renews_its_lease_past_its_length_and_stops_if_another_takes
     assert "taken by another run" in str(stopped[0])
     assert 120 <= len(sb.ledger) < 400
     assert await redis_client.get(lease) == "local:usurper"
+
+
+async def test_a_distributed_job_and_a_run_in_one_process_refuse_each_others_job(
+    redis_server: RedisServer, redis_client: aioredis.Redis
+) -> None:
+    sb = Sandbox()
+    async with sb.client() as cs:
+        await submit_job(
+            redis_server.url, Sms.channel("hi"), numbers(20), job_id="shared", batch_size=10
+        )
+        with pytest.raises(JournalInUseError, match="is a distributed job"):
+            await cs.sms.send_bulk(
+                numbers(20),
+                "hi",
+                batch_size=10,
+                journal=RedisJournal(redis_server.url, job="shared"),
+            )
+        assert await redis_client.exists(JobKeys("shared").lease) == 0
+        await redis_client.set(JobKeys("local").lease, "local:running", px=30_000)
+        with pytest.raises(JournalInUseError, match="held by a run in one process"):
+            await submit_job(
+                redis_server.url, Sms.channel("hi"), numbers(20), job_id="local", batch_size=10
+            )
+        assert await redis_client.hexists(JobKeys("local").meta, "shard_batches") == 0
+    assert sb.ledger == []

@@ -158,6 +158,12 @@ class RedisJournal:
                 "to finish (running both would send their recipients twice). A run that "
                 f"died frees the job {self._lease_seconds:g} s after its last renewal"
             )
+        if await client.hexists(keys.meta, "shard_batches"):
+            await lease.release()
+            raise JournalInUseError(
+                f"Redis job {keys.job!r} is a distributed job: its workers send it "
+                "(`callsavvy report` shows it); use another job id for a run in one process"
+            )
         try:
             self._run = int(await client.hincrby(keys.meta, "run", 1))
             await orphan(client, keys, _STOPPED)

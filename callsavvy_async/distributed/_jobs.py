@@ -25,7 +25,12 @@ from callsavvy_async.bulk._local import Producer
 from callsavvy_async.bulk._options import job_options
 from callsavvy_async.bulk._redis import COST_UNIT, JobKeys, check_durable
 from callsavvy_async.bulk._report import BulkReport
-from callsavvy_async.bulk._store import Admission, JournalMismatchError, job_identity
+from callsavvy_async.bulk._store import (
+    Admission,
+    JournalInUseError,
+    JournalMismatchError,
+    job_identity,
+)
 from callsavvy_async.distributed._broker import enqueue, make_broker
 from callsavvy_async.distributed._shard import persist
 from callsavvy_async.recipients import Source
@@ -202,6 +207,14 @@ async def _open(
         raise JournalMismatchError(
             f"job {keys.job!r} was submitted with another channel, uid or message: "
             "use another job id"
+        )
+    first = await client.hsetnx(keys.meta, "shard_batches", SHARD_BATCHES)
+    if await client.exists(keys.lease):  # marked first, so a RedisJournal run opening now sees it
+        if first:
+            await client.hdel(keys.meta, "shard_batches")
+        raise JournalInUseError(
+            f"job {keys.job!r} is held by a run in one process (a RedisJournal): wait for it "
+            "to finish or use another job id"
         )
     spec = {"name": channel.name, "resource": channel.resource, "fields": dict(channel.fields)}
     interval = 0 if not rate_per_second else max(1, round(1000 / rate_per_second))
