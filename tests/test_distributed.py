@@ -16,6 +16,7 @@ from pathlib import Path
 import anyio
 import pytest
 import redis.asyncio as aioredis
+import redis.exceptions
 
 from callsavvy_async.bulk._redis import JobKeys
 from callsavvy_async.distributed import JobReport, job_report, submit_job, wait_job
@@ -238,3 +239,13 @@ async def test_a_redis_that_can_lose_writes_is_refused_by_send_and_worker(tmp_pa
         assert "Traceback" not in result.stderr
     assert allowed.returncode == 2
     assert "no job" in allowed.stderr
+
+
+async def test_queueing_shards_while_redis_is_away_raises_the_connection_error_itself() -> None:
+    """Workers wait out a Redis restart by catching its connection error; one wrapped in an
+    exception group would escape them and leave a shard marked queued but never queued."""
+    from tests.redis_server import free_port
+
+    broker = make_broker(f"redis://127.0.0.1:{free_port()}/0")
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await enqueue(broker, "away", [0, 1, 2])

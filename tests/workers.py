@@ -56,13 +56,19 @@ def kill(process: subprocess.Popen[bytes], signum: int = signal.SIGKILL) -> int:
 def workers(
     broker: str, base_url: str, count: int, concurrency: int = 4, logs: Path | None = None
 ) -> Iterator[list[subprocess.Popen[bytes]]]:
-    """`count` workers, killed (all of each group) when the block ends."""
+    """`count` workers, killed (all of each group) when the block ends; if it fails, the
+    end of each worker's log goes to stderr (pytest shows it with the failure)."""
     started = [
         start_worker(broker, base_url, concurrency, logs / f"worker{n}.log" if logs else None)
         for n in range(count)
     ]
     try:
         yield started
+    except BaseException:
+        for log in sorted(logs.glob("worker*.log")) if logs else ():
+            sys.stderr.write(f"--- {log.name} (last lines)\n")
+            sys.stderr.write("\n".join(log.read_text().splitlines()[-40:]) + "\n")
+        raise
     finally:
         for process in started:
             if process.poll() is None:

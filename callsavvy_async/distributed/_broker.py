@@ -9,7 +9,9 @@ from typing import Any
 
 import anyio
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from taskiq import AckableMessage
+from taskiq.exceptions import SendTaskError
 from taskiq.kicker import AsyncKicker
 from taskiq_redis import RedisStreamBroker
 
@@ -68,8 +70,22 @@ def make_broker(url: str, *, idle_timeout_ms: int = 30_000) -> ShardBroker:
 
 
 async def enqueue(broker: RedisStreamBroker, job: str, shards: Iterable[int]) -> None:
-    """Put shards of `job` on the queue (a shard queued twice runs once)."""
+    """Put shards of `job` on the queue (a shard queued twice runs once); a failure is
+    raised as itself, not in an exception group, so callers can tell Redis being away."""
     kicker: AsyncKicker[[str, int], None] = AsyncKicker(SHARD_TASK, broker, {})
-    async with anyio.create_task_group() as tasks:
-        for shard in shards:
-            tasks.start_soon(kicker.kiq, job, shard)
+    try:
+        async with anyio.create_task_group() as tasks:
+            for shard in shards:
+                tasks.start_soon(_kick, kicker, job, shard)
+    except ExceptionGroup as group:  # the first failure, as itself: every kick may be repeated
+        raise group.exceptions[0] from None
+
+
+async def _kick(kicker: AsyncKicker[[str, int], None], job: str, shard: int) -> None:
+    """Queue one shard; Redis being away is raised as redis-py's error (taskiq wraps it)."""
+    try:
+        await kicker.kiq(job, shard)
+    except SendTaskError as exc:
+        if isinstance(exc.__cause__, RedisError | OSError):
+            raise exc.__cause__ from None
+        raise

@@ -129,7 +129,7 @@ class Worker:
         """The taskiq task: run `shard` of `job` unless it is done or held by a live worker."""
         keys = JobKeys(job)
         if self._draining:
-            await enqueue(self._broker, job, [shard])
+            await self._enqueue(job, [shard])
             return
         names = [keys.shards, keys.hb, keys.taken]
         taken = await persist(
@@ -152,19 +152,19 @@ class Worker:
                     _scripts.SHARD_DONE, 2, keys.shards, keys.taken, shard, self.id
                 )
             )
-            await self._maybe_done(keys)
+            await persist(lambda: self._maybe_done(keys))
         else:
             await persist(
                 lambda: self.redis.eval(
                     _scripts.SHARD_RELEASE, 2, keys.shards, keys.taken, shard, self.id
                 )
             )
-            await enqueue(self._broker, job, [shard])
+            await self._enqueue(job, [shard])
 
     async def _run_batches(self, keys: JobKeys, shard: int) -> bool:
         """Send the shard's pending batches one at a time; False if stopped early."""
         send_batch, shard_batches, interval = await self._job(keys)
-        last = int(await self.redis.hget(keys.meta, "next") or 0)
+        last = int(await persist(lambda: self.redis.hget(keys.meta, "next")) or 0)
         first = shard * shard_batches + 1
         batches = range(first, min(first + shard_batches, last + 1))
         stopped = False
@@ -196,7 +196,7 @@ class Worker:
     async def _job(self, keys: JobKeys) -> tuple[SendBatch, int, int]:
         """The job's batch sender and settings, read once per job."""
         if keys.job not in self._senders:
-            meta = await self.redis.hgetall(keys.meta)
+            meta = await persist(lambda: self.redis.hgetall(keys.meta))
             spec = json.loads(meta["spec"])
             channel = BulkChannel(spec["name"], spec["resource"], spec["fields"], ())
             self._senders[keys.job] = (
@@ -205,6 +205,11 @@ class Worker:
                 int(meta["interval_ms"]),
             )
         return self._senders[keys.job]
+
+    async def _enqueue(self, job: str, shards: list[int]) -> None:
+        """Queue shards again, waiting out a Redis restart: a shard marked queued must reach
+        the queue, or nobody would run it (queueing one twice is harmless)."""
+        await persist(lambda: enqueue(self._broker, job, shards))
 
     async def _maybe_done(self, keys: JobKeys) -> None:
         counts = await self.redis.hgetall(keys.counts)
@@ -239,4 +244,4 @@ class Worker:
         shards = await self.redis.eval(_scripts.SWEEP, len(names), *names, _DIED)
         if shards:
             logger.info("job %s: taking over shards %s", job, shards)
-            await enqueue(self._broker, job, [int(s) for s in shards])
+            await self._enqueue(job, [int(s) for s in shards])
