@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import anyio
@@ -36,13 +35,6 @@ CONCURRENCY = 4
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"  # taskiq workers and redis-py's client are asyncio's
-
-
-@pytest.fixture
-async def redis_client(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(redis_server.url, decode_responses=True)
-    yield client
-    await client.aclose()
 
 
 def numbers(count: int, start: int = 0) -> list[str]:

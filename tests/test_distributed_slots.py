@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import anyio
@@ -34,13 +34,6 @@ GROUP = "taskiq"  # taskiq-redis's consumer group
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"  # taskiq workers and redis-py's client are asyncio's
-
-
-@pytest.fixture
-async def redis_client(redis_server: RedisServer) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.from_url(redis_server.url, decode_responses=True)
-    yield client
-    await client.aclose()
 
 
 def submitter_command(recipients: Path, url: str, job: str, batch_size: int = 10) -> list[str]:
